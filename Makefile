@@ -1,0 +1,62 @@
+# Deep Learning with Python, chapter 5, on TensorFlow 2.21 / Keras 3.
+# `make lab` to study, `make test` to check everything. `make help` lists the targets.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PROFILE ?= $(or $(COURSE_PROFILE),full)
+SOURCE ?= synthetic
+LAB_ARGS ?=
+# Tests never touch a learner's data/ or models/.
+TEST_ENV := COURSE_PROFILE=quick COURSE_DATA_DIR=$(CURDIR)/build/test-data COURSE_MODELS_DIR=$(CURDIR)/build/test-models
+export TF_ENABLE_ONEDNN_OPTS ?= 1
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONHASHSEED ?= 0
+
+ifeq ($(shell id -u),0)
+ROOT_FLAG := --allow-root
+endif
+
+.PHONY: help setup data lab test test-unit test-notebooks run status clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
+
+$(STAMP): requirements.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "setup: $(PYTHON) not found; install Python 3.10-3.12 or pass PYTHON=..."; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "setup: could not create $(VENV) (on Debian: apt-get install python3-venv)"; exit 1; }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt || { echo "setup: pip install failed (see above); check your network or Python version"; exit 1; }
+	$(PY) -m pip install --quiet --no-deps -e . || { echo "setup: installing the helpers package failed"; exit 1; }
+	@touch $(STAMP)
+	@echo "setup: $(VENV) is ready"
+
+setup: $(STAMP)  ## Create .venv and install the pinned requirements (does nothing when up to date)
+
+data: $(STAMP)  ## Prepare the data set for PROFILE (quick|full) from SOURCE (default synthetic)
+	COURSE_PROFILE=$(PROFILE) $(PY) -m helpers data --source $(SOURCE) $(if $(ARCHIVE),--archive $(ARCHIVE))
+
+status: $(STAMP)  ## Show profile, data source, split counts and trained models
+	COURSE_PROFILE=$(PROFILE) $(PY) -m helpers status
+
+lab: setup data  ## Install, prepare data and open JupyterLab on notebooks/ (LAB_ARGS for extra flags)
+	COURSE_PROFILE=$(PROFILE) $(VENV)/bin/jupyter lab notebooks/ $(ROOT_FLAG) $(LAB_ARGS)
+
+test: test-unit test-notebooks  ## Unit tests, then every notebook under nbval in the quick profile
+
+test-unit: $(STAMP)  ## Unit tests and the notebook hygiene check
+	$(TEST_ENV) $(PY) -m pytest -q -m "not browser and not real" tests
+
+test-notebooks: $(STAMP)  ## Every notebook under nbval (quick profile, synthetic data)
+	$(TEST_ENV) $(PY) -m helpers data --source synthetic
+	$(TEST_ENV) $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=900 notebooks
+
+run: $(STAMP)  ## Execute every notebook headless into build/executed/ with PROFILE
+	mkdir -p build/executed
+	COURSE_PROFILE=$(PROFILE) $(VENV)/bin/jupyter nbconvert --to notebook --execute \
+	  --ExecutePreprocessor.timeout=-1 --output-dir build/executed notebooks/*.ipynb
+
+clean:  ## Remove build output and caches (keeps data/, models/ and .venv/)
+	rm -rf build .pytest_cache
+	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +

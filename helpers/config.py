@@ -1,0 +1,113 @@
+"""Profiles, paths and seeds: every setting a notebook or command reads lives here."""
+import os
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+SEED = 1337
+IMAGE_SIZE = (150, 150)
+CLASSES = ("cats", "dogs")
+SPLITS = ("train", "validation", "test")
+SMALL_DATASET = "cats_and_dogs_small"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Sizes and schedule for one way of running the course."""
+
+    name: str
+    train: int  # images per class
+    validation: int
+    test: int
+    baseline_epochs: int
+    baseline_batch: int
+    augmented_epochs: int
+    augmented_batch: int
+    description: str
+
+    @property
+    def per_class(self):
+        """Images per class the split needs from the source."""
+        return self.train + self.validation + self.test
+
+    def split_sizes(self):
+        """Images per class for each split, as a dict."""
+        return {"train": self.train, "validation": self.validation, "test": self.test}
+
+
+PROFILES = {
+    "full": Profile("full", 1000, 500, 500, 30, 20, 100, 32,
+                    "the book's sizes and epochs"),
+    "quick": Profile("quick", 100, 50, 50, 2, 20, 2, 32,
+                     "tiny data and 2 epochs, for tests and a first look"),
+}
+DEFAULT_PROFILE = "full"
+
+
+def profile_name(name=None):
+    """The active profile's name: the argument, else COURSE_PROFILE, else 'full'."""
+    name = (name or os.environ.get("COURSE_PROFILE") or DEFAULT_PROFILE).strip().lower()
+    if name not in PROFILES:
+        raise ValueError(f"Unknown profile {name!r}: use one of {', '.join(PROFILES)} "
+                         "(set COURSE_PROFILE=quick or COURSE_PROFILE=full).")
+    return name
+
+
+def get_profile(name=None):
+    """The active Profile (see profile_name)."""
+    return PROFILES[profile_name(name)]
+
+
+def repo_root():
+    """The course repository's top folder."""
+    return Path(__file__).resolve().parent.parent
+
+
+def data_dir():
+    """Where data lives: COURSE_DATA_DIR, else <repo>/data."""
+    return Path(os.environ.get("COURSE_DATA_DIR") or repo_root() / "data").resolve()
+
+
+def models_dir():
+    """Where trained models and histories live: COURSE_MODELS_DIR, else <repo>/models."""
+    return Path(os.environ.get("COURSE_MODELS_DIR") or repo_root() / "models").resolve()
+
+
+def small_dataset_dir():
+    """The book's split: <data>/cats_and_dogs_small/{train,validation,test}/{cats,dogs}."""
+    return data_dir() / SMALL_DATASET
+
+
+def source_dir(source):
+    """Where a source's images live once prepared, in Kaggle's layout (train/cat.N.jpg)."""
+    return data_dir() / "sources" / source
+
+
+def set_seed(seed=None):
+    """Seed Python, NumPy and Keras (TensorFlow) from one number."""
+    seed = SEED if seed is None else seed
+    random.seed(seed)
+    import numpy as np
+    np.random.seed(seed)
+    import keras
+    keras.utils.set_random_seed(seed)
+    return seed
+
+
+def banner():
+    """One line: profile, data source, TensorFlow/Keras versions and device."""
+    import keras
+    import tensorflow as tf
+
+    profile = get_profile()
+    try:
+        from . import data
+        source = data.current_source() or "not prepared yet (run notebook 03 or `make data`)"
+    except Exception:  # pragma: no cover - banner must never stop a notebook
+        source = "unknown"
+    gpus = tf.config.list_physical_devices("GPU")
+    device = f"GPU x{len(gpus)}" if gpus else "CPU"
+    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "")
+    return (f"Profile: {profile.name} ({profile.description}) | data: {source} | "
+            f"TensorFlow {tf.__version__}, Keras {keras.__version__} | device: {device}"
+            f"{' (oneDNN on)' if onednn == '1' and not gpus else ''}")

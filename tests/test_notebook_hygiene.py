@@ -1,0 +1,42 @@
+"""Notebook house rules: outputs only in nbval-checked cells, null execution counts, no machine paths."""
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+MARKER = "# NBVAL_CHECK_OUTPUT"
+ABSOLUTE_PATH = re.compile(r"(/(root|work|tmp|home|Users|usr|opt|var)/|[A-Za-z]:\\\\)")
+
+
+def test_notebooks_exist_and_are_numbered():
+    assert NOTEBOOKS, "no notebooks found"
+    for path in NOTEBOOKS:
+        assert re.fullmatch(r"\d\d_[a-z0-9_]+\.ipynb", path.name), path.name
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_hygiene(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+    text = path.read_text(encoding="utf-8")
+    assert not ABSOLUTE_PATH.search(text), f"{path.name}: absolute path {ABSOLUTE_PATH.search(text).group(0)!r}"
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    first = code[0].source
+    assert "import helpers" in first and "setup_notebook(" in first, "first code cell must set up the notebook"
+    for i, cell in enumerate(code):
+        lines = cell.source.splitlines()
+        assert cell.get("execution_count") is None, f"code cell {i}: execution_count set"
+        checked = MARKER in lines
+        if any(l.strip().startswith("# NBVAL") and l != MARKER and "SKIP" not in l for l in lines):
+            pytest.fail(f"code cell {i}: a marker line must be exactly {MARKER!r}")
+        if cell.outputs:
+            assert checked, f"code cell {i}: stored output in a cell nbval does not check"
+            for out in cell.outputs:
+                assert out.get("execution_count") is None, f"code cell {i}: output execution_count set"
+                assert out.output_type != "error", f"code cell {i}: stored error output"
+        elif checked:
+            pytest.fail(f"code cell {i}: checked cell without a stored output to compare")

@@ -1,0 +1,35 @@
+"""Shared fixtures: every test gets its own data and models folders, never the learner's."""
+import numpy as np
+import pytest
+from PIL import Image
+
+
+@pytest.fixture(autouse=True)
+def course_env(tmp_path, monkeypatch):
+    """Quick profile, data and models in a temporary folder for each test."""
+    monkeypatch.setenv("COURSE_PROFILE", "quick")
+    monkeypatch.setenv("COURSE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COURSE_MODELS_DIR", str(tmp_path / "models"))
+    return tmp_path
+
+
+def write_split(root, per_split=None, size=(64, 48), seed=0):
+    """Write a small {train,validation,test}/{cats,dogs} folder of random JPEGs; return root."""
+    per_split = per_split or {"train": 6, "validation": 4, "test": 4}
+    rng = np.random.default_rng(seed)
+    index = {"cats": 0, "dogs": 0}
+    for split, n in per_split.items():
+        for cls in ("cats", "dogs"):
+            folder = root / split / cls
+            folder.mkdir(parents=True, exist_ok=True)
+            for _ in range(n):
+                pixels = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+                Image.fromarray(pixels).save(folder / f"{cls[:-1]}.{index[cls]}.jpg", quality=90)
+                index[cls] += 1
+    return root
+
+
+@pytest.fixture
+def tiny_split(tmp_path):
+    """A tiny random-image split in cats_and_dogs_small's layout (not the synthetic set)."""
+    return write_split(tmp_path / "data" / "cats_and_dogs_small")

@@ -1,0 +1,74 @@
+"""The chapter's two convnets (section 5.2.3 and 5.2.5), as the notebooks show them."""
+import keras
+from keras import layers
+
+from .config import IMAGE_SIZE
+
+INPUT_SHAPE = IMAGE_SIZE + (3,)
+
+
+def build_baseline():
+    """Listing 5.5: four Conv2D/MaxPooling2D stages, Flatten, Dense 512, one sigmoid unit."""
+    model = keras.Sequential([
+        keras.Input(shape=INPUT_SHAPE),
+        layers.Conv2D(32, (3, 3), activation="relu"),
+        layers.MaxPooling2D((2, 2)),
+        layers.Conv2D(64, (3, 3), activation="relu"),
+        layers.MaxPooling2D((2, 2)),
+        layers.Conv2D(128, (3, 3), activation="relu"),
+        layers.MaxPooling2D((2, 2)),
+        layers.Conv2D(128, (3, 3), activation="relu"),
+        layers.MaxPooling2D((2, 2)),
+        layers.Flatten(),
+        layers.Dense(512, activation="relu"),
+        layers.Dense(1, activation="sigmoid"),
+    ])
+    return model
+
+
+def build_dropout_model():
+    """Listing 5.13: the baseline plus Dropout(0.5) before the Dense 512 layer."""
+    model = keras.Sequential([
+        keras.Input(shape=INPUT_SHAPE),
+        layers.Conv2D(32, (3, 3), activation="relu"),
+        layers.MaxPooling2D((2, 2)),
+        layers.Conv2D(64, (3, 3), activation="relu"),
+        layers.MaxPooling2D((2, 2)),
+        layers.Conv2D(128, (3, 3), activation="relu"),
+        layers.MaxPooling2D((2, 2)),
+        layers.Conv2D(128, (3, 3), activation="relu"),
+        layers.MaxPooling2D((2, 2)),
+        layers.Flatten(),
+        layers.Dropout(0.5),
+        layers.Dense(512, activation="relu"),
+        layers.Dense(1, activation="sigmoid"),
+    ])
+    return model
+
+
+def compile_model(model, learning_rate=1e-4):
+    """The book's compile step: RMSprop(learning_rate=1e-4), binary crossentropy, accuracy."""
+    model.compile(loss="binary_crossentropy",
+                  optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate),
+                  metrics=["accuracy"])
+    return model
+
+
+def layer_table(model):
+    """Rows of (layer class, output shape without batch, parameter count) for each layer."""
+    return [(type(layer).__name__, tuple(layer.output.shape[1:]), layer.count_params())
+            for layer in model.layers]
+
+
+def summary_table(model):
+    """A plain-text per-layer summary (name, output shape, params) plus the total; deterministic."""
+    rows = [("Layer (type)", "Output shape", "Params")]
+    for layer in model.layers:
+        shape = "(None, " + ", ".join(str(d) for d in layer.output.shape[1:]) + ")"
+        rows.append((f"{layer.name} ({type(layer).__name__})", shape, f"{layer.count_params():,}"))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:>{widths[2]}}" for a, b, c in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    lines.append("-" * len(lines[0]))
+    lines.append(f"Total params: {model.count_params():,}")
+    return "\n".join(lines)

@@ -1,0 +1,204 @@
+"""Generators, training runs saved to disk, histories and test accuracy (sections 5.2.4-5.2.5)."""
+import json
+import math
+import os
+from pathlib import Path
+
+from .config import IMAGE_SIZE, SEED, get_profile, models_dir, small_dataset_dir
+
+# The notebook that trains each saved run, for messages when a run is missing.
+RUN_NOTEBOOKS = {1: "04_baseline_convnet.ipynb", 2: "06_dropout_and_augmentation.ipynb"}
+
+# Listing 5.11's augmentation, with shear_range as the angle the book meant: 0.2 radians is
+# 11.5 degrees, and ImageDataGenerator has read shear_range in degrees since Keras 2.1.3.
+BOOK_AUGMENTATION = dict(rotation_range=40, width_shift_range=0.2, height_shift_range=0.2,
+                         shear_range=11.5, zoom_range=0.2, horizontal_flip=True, fill_mode="nearest")
+
+
+def model_path(n):
+    """Where run n's trained model is saved: <models>/cats_and_dogs_small_{n}.keras."""
+    return models_dir() / f"cats_and_dogs_small_{n}.keras"
+
+
+def history_path(n):
+    """Where run n's training history is saved, next to the model."""
+    return models_dir() / f"cats_and_dogs_small_{n}.history.json"
+
+
+def split_dir(split, directory=None):
+    """The folder of one split (train, validation or test), with a clear error if it is missing."""
+    root = Path(directory) if directory is not None else small_dataset_dir()
+    folder = root / split
+    if not folder.is_dir() or not any(folder.iterdir()):
+        raise FileNotFoundError(
+            f"No {split!r} images in {folder}: prepare the data first "
+            "(run notebook 03_dataset.ipynb or `make data`).")
+    return folder
+
+
+def rescaling_datagen():
+    """ImageDataGenerator that only rescales pixels to [0, 1]: validation and test data."""
+    from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+    return ImageDataGenerator(rescale=1.0 / 255)
+
+
+def augmenting_datagen(**overrides):
+    """ImageDataGenerator with listing 5.11's augmentation (shear in degrees) plus rescaling."""
+    from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+    return ImageDataGenerator(rescale=1.0 / 255, **{**BOOK_AUGMENTATION, **overrides})
+
+
+def flow(datagen, split, batch_size=20, shuffle=True, seed=SEED, directory=None):
+    """datagen.flow_from_directory on one split: 150x150 RGB, binary labels (cats=0, dogs=1)."""
+    return datagen.flow_from_directory(
+        split_dir(split, directory), target_size=IMAGE_SIZE, batch_size=batch_size,
+        class_mode="binary", shuffle=shuffle, seed=seed)
+
+
+def make_generators(batch_size=None, augment=False, seed=SEED, directory=None):
+    """Train and validation iterators; only the training data is ever augmented."""
+    batch_size = batch_size or (get_profile().augmented_batch if augment else get_profile().baseline_batch)
+    train_datagen = augmenting_datagen() if augment else rescaling_datagen()
+    train = flow(train_datagen, "train", batch_size, shuffle=True, seed=seed, directory=directory)
+    validation = flow(rescaling_datagen(), "validation", batch_size, shuffle=False, directory=directory)
+    return train, validation
+
+
+def steps_per_epoch(n_images, batch_size):
+    """Batches in one pass over n_images: ceil(n / batch), what a finite iterator yields."""
+    return math.ceil(n_images / batch_size)
+
+
+def progress_bar(epochs, desc="epochs"):
+    """A Keras callback showing one tqdm bar over epochs with the latest metrics."""
+    import keras
+    from tqdm.auto import tqdm
+
+    class EpochProgress(keras.callbacks.Callback):
+        """tqdm bar advanced once per epoch."""
+
+        def on_train_begin(self, logs=None):
+            self.bar = tqdm(total=epochs, desc=desc, unit="epoch")
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.bar.set_postfix({k: f"{v:.3f}" for k, v in (logs or {}).items()})
+            self.bar.update(1)
+
+        def on_train_end(self, logs=None):
+            self.bar.close()
+
+    return EpochProgress()
+
+
+def _atomic_write_text(path, text):
+    """Write text to a temporary file beside path, then rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _data_source():
+    """The prepared data's source name, if helpers.data can tell."""
+    try:
+        from . import data
+        return data.current_source()
+    except Exception:
+        return None
+
+
+def save_history(n, history, **info):
+    """Save run n's history (a keras History or dict of lists) and info as JSON; return the path."""
+    history = getattr(history, "history", history)
+    clean = {k: [float(v) for v in values] for k, values in history.items()}
+    record = {"run": n, "history": clean, "epochs": len(next(iter(clean.values()), [])),
+              "profile": get_profile().name, "source": _data_source(), **info}
+    _atomic_write_text(history_path(n), json.dumps(record, indent=1))
+    return history_path(n)
+
+
+def load_record(n):
+    """Run n's saved JSON record (history plus profile, source, test scores), or None."""
+    path = history_path(n)
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_history(n):
+    """Run n's saved history as a dict of per-epoch lists (like History.history), or None."""
+    record = load_record(n)
+    return None if record is None else record["history"]
+
+
+def update_record(n, **info):
+    """Add fields (e.g. test scores) to run n's saved record."""
+    record = load_record(n)
+    if record is None:
+        raise FileNotFoundError(missing_run_message(n))
+    record.update(info)
+    _atomic_write_text(history_path(n), json.dumps(record, indent=1))
+    return record
+
+
+def save_model(model, n):
+    """Save model to model_path(n) through a temporary file, so a failed save keeps the old one."""
+    path = model_path(n)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp{os.getpid()}_{path.name}")
+    model.save(tmp)
+    os.replace(tmp, path)
+    return path
+
+
+def save_run(model, history, n, **info):
+    """Save run n's model and history side by side; return both paths."""
+    return save_model(model, n), save_history(n, history, **info)
+
+
+def missing_run_message(n):
+    """What to do when run n has not been trained yet."""
+    notebook = RUN_NOTEBOOKS.get(n, "the notebook that trains it")
+    return (f"No saved model {model_path(n).name} in {models_dir()}: run {notebook} first "
+            "(it trains the model and saves it with its history).")
+
+
+def load_model(n):
+    """Load run n's saved model, with a message naming the notebook to run if it is missing."""
+    import keras
+
+    if not model_path(n).exists():
+        raise FileNotFoundError(missing_run_message(n))
+    return keras.models.load_model(model_path(n))
+
+
+def fit_and_save(model, train, validation, epochs, n, verbose=0, **info):
+    """model.fit for a number of epochs (steps left to Keras), then save model and history."""
+    history = model.fit(train, epochs=epochs, validation_data=validation, verbose=verbose,
+                        callbacks=[progress_bar(epochs)])
+    save_run(model, history, n, batch_size=train.batch_size, train_images=train.samples, **info)
+    return history.history
+
+
+def evaluate(model, split="test", batch_size=20, directory=None):
+    """Loss and accuracy on a split (never augmented) as a dict."""
+    iterator = flow(rescaling_datagen(), split, batch_size, shuffle=False, directory=directory)
+    loss, accuracy = model.evaluate(iterator, verbose=0)
+    return {"loss": float(loss), "accuracy": float(accuracy), "images": iterator.samples}
+
+
+def predict_probabilities(model, paths):
+    """The model's P(dog) for each image file, loaded and rescaled as in training."""
+    import numpy as np
+    from keras.utils import img_to_array, load_img
+
+    batch = np.stack([img_to_array(load_img(p, target_size=IMAGE_SIZE)) for p in paths]) / 255.0
+    return model.predict(batch, verbose=0)[:, 0]
+
+
+def class_of(path):
+    """The class name of an image from its folder (cats or dogs)."""
+    return Path(path).parent.name

@@ -1,0 +1,113 @@
+"""Generators, saved runs and evaluation on a tiny random split (one short epoch at most)."""
+import json
+import math
+
+import numpy as np
+import pytest
+from keras.utils import img_to_array, load_img
+
+from helpers import config, models, training
+
+
+def test_generator_batches_and_label_mapping(tiny_split):
+    train, validation = training.make_generators(batch_size=5)
+    assert train.class_indices == {"cats": 0, "dogs": 1}
+    assert validation.class_indices == {"cats": 0, "dogs": 1}
+    x, y = train[0]
+    assert x.shape == (5, 150, 150, 3) and x.dtype == np.float32
+    assert y.shape == (5,) and set(np.unique(y)) <= {0.0, 1.0}
+    assert 0.0 <= x.min() and x.max() <= 1.0
+    # Labels follow the folder each file came from.
+    for name, label in zip(train.filenames, train.classes):
+        assert label == {"cats": 0, "dogs": 1}[name.split("/")[0]]
+    assert train.samples == 12 and validation.samples == 8
+
+
+def test_iterators_are_finite_ceil_batches(tiny_split):
+    train, _ = training.make_generators(batch_size=5)
+    assert len(train) == math.ceil(12 / 5) == training.steps_per_epoch(12, 5) == 3
+    sizes = [train[i][0].shape[0] for i in range(len(train))]
+    assert sizes == [5, 5, 2]
+
+
+def expected_validation(validation):
+    """The validation images loaded directly with Keras and rescaled, in the iterator's order."""
+    return np.stack([img_to_array(load_img(p, target_size=(150, 150), interpolation="nearest"))
+                     for p in validation.filepaths]) / 255.0
+
+
+@pytest.mark.parametrize("augment", [False, True])
+def test_validation_is_never_augmented(tiny_split, augment):
+    train, validation = training.make_generators(batch_size=8, augment=augment)
+    assert validation.image_data_generator.rotation_range == 0
+    assert not validation.image_data_generator.horizontal_flip
+    first = np.concatenate([validation[i][0] for i in range(len(validation))])
+    again = np.concatenate([validation[i][0] for i in range(len(validation))])
+    np.testing.assert_allclose(first, expected_validation(validation), atol=1e-6)
+    np.testing.assert_array_equal(first, again)
+    labels = np.concatenate([validation[i][1] for i in range(len(validation))])
+    np.testing.assert_array_equal(labels, validation.classes)
+
+
+def test_augmented_training_changes_images(tiny_split):
+    train, _ = training.make_generators(batch_size=12, augment=True)
+    gen = train.image_data_generator
+    assert gen.rotation_range == 40 and gen.horizontal_flip and gen.shear_range == 11.5
+    x, _ = train[0]
+    plain = np.stack([img_to_array(load_img(train.filepaths[i], target_size=(150, 150),
+                                            interpolation="nearest"))
+                      for i in train.index_array[:12]]) / 255.0
+    assert np.abs(x - plain).mean() > 0.01
+
+
+def test_missing_split_names_the_fix():
+    with pytest.raises(FileNotFoundError, match="03_dataset"):
+        training.make_generators()
+
+
+def test_history_roundtrip_and_atomic_write():
+    assert training.load_history(1) is None
+    history = {"accuracy": [np.float32(0.5), 0.75], "val_accuracy": [0.4, 0.6],
+               "loss": [0.7, 0.5], "val_loss": [0.8, 0.6]}
+    path = training.save_history(1, history, batch_size=20)
+    assert path == config.models_dir() / "cats_and_dogs_small_1.history.json"
+    assert training.load_history(1) == {k: [float(v) for v in vals] for k, vals in history.items()}
+    record = json.loads(path.read_text())
+    assert record["epochs"] == 2 and record["profile"] == "quick" and record["batch_size"] == 20
+    training.update_record(1, test_accuracy=0.61)
+    assert training.load_record(1)["test_accuracy"] == 0.61
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+
+
+def test_paths_follow_models_dir():
+    assert training.model_path(2) == config.models_dir() / "cats_and_dogs_small_2.keras"
+    assert training.history_path(2).name == "cats_and_dogs_small_2.history.json"
+
+
+def test_missing_model_names_the_notebook():
+    with pytest.raises(FileNotFoundError, match="04_baseline_convnet"):
+        training.load_model(1)
+    with pytest.raises(FileNotFoundError, match="06_dropout_and_augmentation"):
+        training.load_model(2)
+
+
+def test_fit_save_load_and_evaluate(tiny_split):
+    config.set_seed()
+    train, validation = training.make_generators(batch_size=6)
+    model = models.compile_model(models.build_baseline())
+    history = training.fit_and_save(model, train, validation, epochs=1, n=1)
+    assert set(history) == {"accuracy", "loss", "val_accuracy", "val_loss"}
+    assert training.model_path(1).exists()
+    saved = training.load_history(1)
+    assert {k: pytest.approx(v) for k, v in history.items()} == saved
+    assert training.load_record(1)["train_images"] == 12
+    loaded = training.load_model(1)
+    paths = sorted(str(p) for p in (tiny_split / "test").rglob("*.jpg"))
+    np.testing.assert_allclose(training.predict_probabilities(loaded, paths),
+                               training.predict_probabilities(model, paths), atol=1e-6)
+    scores = training.evaluate(loaded)
+    assert scores["images"] == 8
+    # Accuracy on 8 test images is a multiple of 1/8, and matches the predictions.
+    probs = training.predict_probabilities(loaded, paths)
+    labels = np.array([0 if "/cats/" in p else 1 for p in paths])
+    assert scores["accuracy"] == pytest.approx(np.mean((probs > 0.5) == labels))

@@ -13,3 +13,89 @@ def set_style():
         "axes.spines.right": False,
         "image.cmap": "gray",
     })
+
+
+# --- Training curves and prediction grids (sections 5.2.4-5.2.5) ---
+
+def smooth_curve(points, factor=0.8):
+    """Exponential moving average, as the book smooths noisy curves: s = f*s_prev + (1-f)*x."""
+    smoothed = []
+    for point in points:
+        smoothed.append(smoothed[-1] * factor + point * (1 - factor) if smoothed else point)
+    return smoothed
+
+
+def _metric_axes(axes, history, label="", color="C0", smooth=False, factor=0.8, raw_alpha=0.25):
+    """Draw accuracy and loss (training dots, validation line) of one history on two axes."""
+    for ax, metric in zip(axes, ("accuracy", "loss")):
+        for key, style, name in ((metric, "o", "training"), (f"val_{metric}", "-", "validation")):
+            if key not in history:
+                continue
+            values = history[key]
+            epochs = range(1, len(values) + 1)
+            text = f"{label} {name}".strip()
+            if smooth:
+                ax.plot(epochs, values, style, color=color, alpha=raw_alpha, markersize=3)
+                ax.plot(epochs, smooth_curve(values, factor), "--" if style == "o" else "-",
+                        color=color, label=f"{text} (smoothed)")
+            else:
+                ax.plot(epochs, values, style, color=color, label=text, markersize=4)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric)
+        ax.set_title(f"training and validation {metric}")
+        ax.legend(fontsize="small")
+
+
+def plot_history(history, smooth=False, factor=0.8, title=None):
+    """The book's figures 5.9/5.10: training and validation accuracy and loss per epoch."""
+    history = getattr(history, "history", history)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    _metric_axes(axes, history, smooth=smooth, factor=factor)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_histories(first, second, labels=("baseline", "dropout + augmentation"),
+                   smooth=True, factor=0.8, title=None):
+    """Two runs' training and validation curves overlaid on the same accuracy and loss axes."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for history, label, color in ((first, labels[0], "C0"), (second, labels[1], "C1")):
+        _metric_axes(axes, getattr(history, "history", history), label, color, smooth, factor)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def show_image_grid(images, labels=None, probabilities=None, ncols=4, size=2.2, title=None):
+    """Images (arrays or file paths) in a grid, titled with the label and P(dog) when given."""
+    import numpy as np
+    from PIL import Image
+
+    images = list(images)
+    nrows = max(1, -(-len(images) // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= len(images):
+            continue
+        image = images[i]
+        if not hasattr(image, "shape"):
+            image = np.asarray(Image.open(image).convert("RGB"))
+        image = np.asarray(image)
+        if image.dtype != np.uint8:
+            image = np.clip(image / (255.0 if image.max() > 1.0 else 1.0), 0, 1)
+        ax.imshow(image)
+        parts = []
+        if labels is not None:
+            parts.append(str(labels[i]))
+        if probabilities is not None:
+            parts.append(f"P(dog)={float(probabilities[i]):.2f}")
+        if parts:
+            ax.set_title("  ".join(parts), fontsize="small")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

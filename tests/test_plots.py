@@ -1,0 +1,62 @@
+"""Training-curve and image-grid plots: smoothing against a hand computation, lines against data."""
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import plots  # noqa: E402
+
+HISTORY = {"accuracy": [0.5, 0.6, 0.7, 0.9], "val_accuracy": [0.5, 0.55, 0.6, 0.58],
+           "loss": [0.7, 0.6, 0.5, 0.3], "val_loss": [0.7, 0.68, 0.66, 0.7]}
+
+
+def test_smooth_curve_by_hand():
+    # s0 = x0; s1 = 0.8*1 + 0.2*2 = 1.2; s2 = 0.8*1.2 + 0.2*3 = 1.56
+    assert plots.smooth_curve([1, 2, 3]) == pytest.approx([1, 1.2, 1.56])
+    assert plots.smooth_curve([4, 0], factor=0.5) == pytest.approx([4, 2])
+    assert plots.smooth_curve([]) == []
+
+
+def test_plot_history_draws_raw_data():
+    fig = plots.plot_history(HISTORY)
+    acc, loss = fig.axes
+    ys = [list(line.get_ydata()) for line in acc.lines]
+    assert HISTORY["accuracy"] in ys and HISTORY["val_accuracy"] in ys
+    assert list(acc.lines[0].get_xdata()) == [1, 2, 3, 4]
+    assert HISTORY["val_loss"] in [list(line.get_ydata()) for line in loss.lines]
+    plt.close(fig)
+
+
+def test_plot_history_smoothed_includes_smoothed_curves():
+    fig = plots.plot_history(HISTORY, smooth=True)
+    ys = [list(line.get_ydata()) for line in fig.axes[0].lines]
+    assert plots.smooth_curve(HISTORY["val_accuracy"]) in ys
+    assert HISTORY["val_accuracy"] in ys  # raw points stay visible, faded
+    plt.close(fig)
+
+
+def test_plot_histories_overlays_two_runs_of_different_lengths():
+    longer = {k: v + v for k, v in HISTORY.items()}
+    fig = plots.plot_histories(HISTORY, longer, smooth=False)
+    acc = fig.axes[0]
+    labels = [line.get_label() for line in acc.lines]
+    assert "baseline validation" in labels and "dropout + augmentation validation" in labels
+    assert max(len(line.get_xdata()) for line in acc.lines) == 8
+    plt.close(fig)
+
+
+def test_image_grid_titles_with_labels_and_probabilities(tmp_path):
+    from PIL import Image
+
+    path = tmp_path / "cat.0.jpg"
+    Image.new("RGB", (30, 20), (200, 10, 10)).save(path)
+    images = [np.zeros((10, 10, 3), np.uint8), np.ones((10, 10, 3), np.float32), path]
+    fig = plots.show_image_grid(images, labels=["cats", "dogs", "cats"],
+                                probabilities=[0.1, 0.876, 0.5], ncols=2)
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[:3] == ["cats  P(dog)=0.10", "dogs  P(dog)=0.88", "cats  P(dog)=0.50"]
+    assert len(fig.axes) == 4 and not fig.axes[3].images
+    assert fig.axes[2].images[0].get_array().shape == (20, 30, 3)
+    plt.close(fig)

@@ -99,3 +99,69 @@ def show_image_grid(images, labels=None, probabilities=None, ncols=4, size=2.2, 
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_activation_grids(acts, cols=16, scale=0.9, max_channels=None):
+    """One labelled channel grid per layer (section 5.4.1); acts is {layer name: (h, w, c)}."""
+    from .inspect_model import channel_grid, dead_channels
+
+    figures = []
+    for name, act in acts.items():
+        shown = act[..., :max_channels] if max_channels else act
+        grid = channel_grid(shown, cols=cols)
+        width = min(14, max(4, cols * scale))
+        fig, ax = plt.subplots(figsize=(width, width * grid.shape[0] / grid.shape[1] + 0.5))
+        ax.imshow(grid, cmap="viridis", aspect="equal", interpolation="nearest")
+        ax.set_title(f"{name}: {act.shape[0]}x{act.shape[1]}, {act.shape[-1]} channels"
+                     f"{'' if shown is act else f' (first {shown.shape[-1]} shown)'}, "
+                     f"{dead_channels(act)} blank for this image", fontsize="small")
+        ax.axis("off")
+        ax.grid(False)
+        fig.tight_layout()
+        figures.append(fig)
+    return figures
+
+
+def plot_pattern_grid(patterns, channels, layer_name, cols=8, size=1.6):
+    """Filter patterns (n, h, w, 3) in a grid, each titled with its channel (section 5.4.2)."""
+    n = len(patterns)
+    cols = min(cols, n)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows + 0.4), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(patterns[i])
+            ax.set_title(f"channel {channels[i]}", fontsize="x-small")
+    fig.suptitle(f"Patterns that maximise {layer_name}'s channels")
+    fig.tight_layout()
+    return fig
+
+
+def plot_grad_cams(images, heatmaps, overlays, titles, size=2.6):
+    """Rows of image | Grad-CAM heatmap | heatmap over the image (section 5.4.3)."""
+    fig, axes = plt.subplots(len(images), 3, figsize=(3 * size, size * len(images) + 0.3), squeeze=False)
+    for row, (image, heat, over, title) in enumerate(zip(images, heatmaps, overlays, titles)):
+        for ax, picture, label in zip(axes[row], (image, heat, over), (title, "Grad-CAM", "superimposed")):
+            ax.imshow(picture, cmap="jet" if picture is heat else None, vmin=0, vmax=1 if picture is heat else None)
+            ax.set_title(label, fontsize="small")
+            ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def plot_confusion_matrix(matrix, classes=("cats", "dogs"), title=None):
+    """A 2x2 confusion matrix with counts: rows true class, columns predicted class."""
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(3.6, 3.2))
+    ax.imshow(matrix, cmap="Blues")
+    ax.grid(False)
+    for (r, c), count in np.ndenumerate(matrix):
+        ax.text(c, r, str(count), ha="center", va="center",
+                color="white" if count > matrix.max() / 2 else "black", fontsize="large")
+    ax.set_xticks(range(len(classes)), [f"predicted {c}" for c in classes])
+    ax.set_yticks(range(len(classes)), [f"true {c}" for c in classes])
+    ax.set_title(title or "Confusion matrix (test split)", fontsize="small")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,113 @@
+"""Command line: `python -m helpers data` prepares the data set, `python -m helpers status` reports.
+
+Each subcommand is an `add_<name>_parser(subparsers)` function plus a `cmd_<name>(args)` function;
+add one by writing both and listing the adder in SUBCOMMANDS.
+"""
+import argparse
+import os
+import sys
+
+from . import config
+
+# Errors a learner can fix (missing files, bad names, no network): one line, no traceback.
+EXPECTED_ERRORS = (ValueError, FileNotFoundError, PermissionError, OSError, RuntimeError)
+
+
+def _apply_common(args):
+    """Profile and data folder flags become the environment every helper reads."""
+    if getattr(args, "profile", None):
+        os.environ["COURSE_PROFILE"] = config.profile_name(args.profile)
+    if getattr(args, "data_dir", None):
+        os.environ["COURSE_DATA_DIR"] = os.path.abspath(args.data_dir)
+
+
+def add_data_parser(sub):
+    """`data`: prepare the source and the book's split for a profile."""
+    p = sub.add_parser("data", help="prepare the data set (source images + train/validation/test split)")
+    p.add_argument("--source", default="synthetic",
+                   help="where the images come from: 'synthetic' (offline, default) or a real-photo source")
+    p.add_argument("--profile", choices=sorted(config.PROFILES), help="quick or full (default: COURSE_PROFILE or full)")
+    p.add_argument("--data-dir", help="data folder (default: COURSE_DATA_DIR or <repo>/data)")
+    p.add_argument("--force", action="store_true", help="rebuild even when a complete data set exists")
+    p.add_argument("--archive", help="a local archive of real photos (real-photo sources only)")
+    p.add_argument("--url", help="download the archive from this address (real-photo sources only)")
+    p.add_argument("--sha256", help="expected SHA-256 of the archive (real-photo sources only)")
+    p.set_defaults(func=cmd_data)
+
+
+def cmd_data(args):
+    """Prepare the data set and print where it is."""
+    from . import data
+
+    _apply_common(args)
+    profile = config.get_profile()
+    print(f"Preparing the {profile.name} profile's data set from source {args.source!r} ...")
+    dest = data.prepare(args.source, profile=profile.name, force=args.force,
+                        archive=args.archive, url=args.url, sha256=args.sha256)
+    print(f"Data set ready in {dest}")
+    return 0
+
+
+def add_status_parser(sub):
+    """`status`: profile, data source, split counts and trained models."""
+    p = sub.add_parser("status", help="show profile, data source, split counts and trained models")
+    p.add_argument("--profile", choices=sorted(config.PROFILES), help="quick or full (default: COURSE_PROFILE or full)")
+    p.add_argument("--data-dir", help="data folder (default: COURSE_DATA_DIR or <repo>/data)")
+    p.set_defaults(func=cmd_status)
+
+
+def cmd_status(args):
+    """Print what is prepared and trained; never fails just because nothing is there yet."""
+    from . import data
+
+    _apply_common(args)
+    profile = config.get_profile()
+    print(f"profile: {profile.name} ({profile.description}); needs "
+          f"{profile.train}/{profile.validation}/{profile.test} images per class")
+    dest = config.small_dataset_dir()
+    source = data.current_source()
+    print(f"data: {dest}")
+    if source is None:
+        print("  not prepared yet: run `make data` or `python -m helpers data`")
+    else:
+        counts = data.split_counts()
+        print(f"  source: {source}")
+        for split in config.SPLITS:
+            print(f"  {split:<10} " + "  ".join(f"{cls}: {counts[split][cls]}" for cls in config.CLASSES))
+        wanted = profile.split_sizes()
+        if any(counts[s][c] != wanted[s] for s in config.SPLITS for c in config.CLASSES):
+            print(f"  (differs from the {profile.name} profile: run `python -m helpers data` to rebuild)")
+    models = config.models_dir()
+    found = sorted(p.name for p in models.glob("*.keras")) if models.is_dir() else []
+    print(f"models: {models}")
+    print("  " + (", ".join(found) if found else "none trained yet"))
+    return 0
+
+
+SUBCOMMANDS = [add_data_parser, add_status_parser]
+
+
+def build_parser():
+    """The argparse parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv=None):
+    """Run one subcommand; return its exit code (0 ok, 1 a fixable error, 130 interrupted)."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except KeyboardInterrupt:
+        print("interrupted: nothing half-written was kept; run the command again", file=sys.stderr)
+        return 130
+    except EXPECTED_ERRORS as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

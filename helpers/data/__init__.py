@@ -1,0 +1,127 @@
+"""Data for the course: prepare a source (synthetic or real photos) and the book's small split.
+
+    prepare()            # synthetic source for the active profile -> data/cats_and_dogs_small
+    split_counts()       # {split: {cls: n}}
+    require_split()      # the split's path, or a clear error saying how to make it
+"""
+import json
+import os
+import random
+import shutil
+from pathlib import Path
+
+from .. import config
+from .split import make_small_dataset, read_manifest, source_images, split_counts
+
+__all__ = ["prepare", "prepare_synthetic", "make_small_dataset", "split_counts", "current_source",
+           "require_split", "sample_paths", "SOURCES"]
+
+SYNTHETIC = "synthetic"
+SYNTHETIC_MARKER = "synthetic.json"
+
+
+def _real_sources():
+    """Names of the real-photo sources, if that part of the package is installed."""
+    try:
+        from . import sources
+    except ImportError:
+        return ()
+    return tuple(getattr(sources, "SOURCES", ()))
+
+
+SOURCES = (SYNTHETIC,) + tuple(s for s in _real_sources() if s != SYNTHETIC)
+
+
+def _synthetic_complete(folder, per_class, seed):
+    """True when folder already holds images 0..per_class-1 of both classes drawn with this seed."""
+    try:
+        marker = json.loads((folder / SYNTHETIC_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    if marker.get("seed") != seed or marker.get("per_class", 0) < per_class:
+        return False
+    train = folder / "train"
+    return all((train / f"{cls}.{i}.jpg").is_file() for cls in ("cat", "dog") for i in range(per_class))
+
+
+def prepare_synthetic(per_class, seed=config.SEED, force=False, workers=None):
+    """Draw the synthetic source (Kaggle layout) into data/sources/synthetic unless already complete."""
+    from .. import synthetic
+
+    folder = config.source_dir(SYNTHETIC)
+    if not force and _synthetic_complete(folder, per_class, seed):
+        return folder
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = folder.parent / f".{SYNTHETIC}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        synthetic.generate(tmp, per_class, seed=seed, workers=workers)
+        (tmp / SYNTHETIC_MARKER).write_text(json.dumps({"seed": seed, "per_class": per_class}), encoding="utf-8")
+        old = folder.parent / f".{SYNTHETIC}.old-{os.getpid()}"
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return folder
+
+
+def fetch_real(source, archive=None, url=None, sha256=None):
+    """A real-photo source in Kaggle layout, through helpers.data.sources.fetch."""
+    try:
+        from .sources import fetch
+    except ImportError as err:
+        if err.name and not err.name.endswith("sources"):
+            raise
+        raise ValueError(f"Unknown data source {source!r}: this installation only has "
+                         f"{', '.join(SOURCES)}.") from None
+    return Path(fetch(source, config.source_dir(source), archive=archive, url=url, sha256=sha256))
+
+
+def prepare(source=SYNTHETIC, profile=None, force=False, archive=None, url=None, sha256=None):
+    """Make sure the source and the book's split exist for the profile; return the split's path."""
+    profile = config.get_profile(profile)
+    if source == SYNTHETIC:
+        if archive or url or sha256:
+            raise ValueError("--archive/--url/--sha256 belong to real-photo sources, not 'synthetic'.")
+        folder = prepare_synthetic(profile.per_class, force=force)
+    else:
+        folder = fetch_real(source, archive=archive, url=url, sha256=sha256)
+    make_small_dataset(folder, profile=profile, force=force, source=source)
+    return config.small_dataset_dir()
+
+
+def current_source(dest=None):
+    """Which source the prepared split came from ('synthetic', ...), or None when there is none."""
+    manifest = read_manifest(dest)
+    return manifest.get("source") if manifest else None
+
+
+def require_split(dest=None):
+    """The prepared split's path; a clear error telling how to make it when it is missing or empty."""
+    dest = Path(dest) if dest is not None else config.small_dataset_dir()
+    counts = split_counts(dest)
+    empty = [f"{split}/{cls}" for split, per in counts.items() for cls, n in per.items() if n == 0]
+    if empty:
+        what = "No data set" if len(empty) == 6 else f"Incomplete data set (empty: {', '.join(empty)})"
+        raise FileNotFoundError(f"{what} in {dest}: run notebook 03_dataset or `make data` "
+                                "(python -m helpers data) first.")
+    return dest
+
+
+def sample_paths(split="train", n=8, seed=config.SEED, dest=None):
+    """n image paths from a split, alternating cat, dog, cat, ..., drawn reproducibly from seed."""
+    if split not in config.SPLITS:
+        raise ValueError(f"Unknown split {split!r}: use one of {', '.join(config.SPLITS)}.")
+    root = require_split(dest) / split
+    rng = random.Random(seed)
+    picks = {}
+    for k, cls in enumerate(config.CLASSES):
+        files = sorted((root / cls).iterdir(), key=lambda p: p.name)
+        want = n // 2 + (1 if k < n % 2 else 0)
+        picks[cls] = rng.sample(files, min(want, len(files)))
+    out = []
+    for i in range(max(len(v) for v in picks.values())):
+        out.extend(picks[cls][i] for cls in config.CLASSES if i < len(picks[cls]))
+    return out

@@ -1,0 +1,176 @@
+"""The book's split (section 5.2.2): train/validation/test folders copied from a Kaggle-layout source.
+
+From a folder of cat.N.jpg / dog.N.jpg, images are taken in index order per class: the first
+`train` go to training, the next `validation` to validation, the next `test` to test (with Kaggle's
+files and the full profile that is the book's cat.0-999 / 1000-1499 / 1500-1999). The split is built
+in a temporary folder and swapped in with a rename, so an interrupted run never leaves half a split.
+"""
+import hashlib
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+from .. import config
+
+KAGGLE_NAME = re.compile(r"^(cat|dog)\.(\d+)\.jpe?g$", re.IGNORECASE)
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
+MANIFEST = "manifest.json"
+BOOK_SPLIT_NAMES = {"train": "training", "validation": "validation", "test": "test"}
+
+
+def source_images(source_dir):
+    """{'cats': [paths], 'dogs': [paths]} from a Kaggle-layout folder (dest/train/ or dest/), in index order."""
+    source_dir = Path(source_dir)
+    folder = source_dir / "train" if (source_dir / "train").is_dir() else source_dir
+    if not folder.is_dir():
+        raise FileNotFoundError(f"Source folder {source_dir} does not exist: prepare a source first "
+                                "(`python -m helpers data`).")
+    found = {"cats": [], "dogs": []}
+    for entry in os.scandir(folder):
+        match = KAGGLE_NAME.match(entry.name)
+        if match and entry.is_file():
+            found[match.group(1).lower() + "s"].append((int(match.group(2)), Path(entry.path)))
+    return {cls: [p for _, p in sorted(items)] for cls, items in found.items()}
+
+
+def plan_split(images, profile):
+    """{(split, cls): [source paths]}: first `train` per class, then `validation`, then `test`."""
+    sizes = profile.split_sizes()
+    plan = {}
+    for cls in config.CLASSES:
+        start = 0
+        for split in config.SPLITS:
+            plan[(split, cls)] = images[cls][start:start + sizes[split]]
+            start += sizes[split]
+    return plan
+
+
+def check_enough(images, profile, source_dir):
+    """Raise a clear error when a class has fewer images than the profile needs."""
+    need = profile.per_class
+    have = {cls: len(images[cls]) for cls in config.CLASSES}
+    if min(have.values()) < need:
+        raise ValueError(
+            f"Too few images in {source_dir}: found {have['cats']} cats and {have['dogs']} dogs, "
+            f"the {profile.name} profile needs {need} of each ({profile.train} train + "
+            f"{profile.validation} validation + {profile.test} test). Use a bigger source or "
+            "COURSE_PROFILE=quick.")
+
+
+def sha256_file(path, chunk=1 << 20):
+    """Hex SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def split_counts(dest=None):
+    """{split: {cls: number of images}} found on disk (0 for missing folders)."""
+    dest = Path(dest) if dest is not None else config.small_dataset_dir()
+    counts = {}
+    for split in config.SPLITS:
+        counts[split] = {}
+        for cls in config.CLASSES:
+            folder = dest / split / cls
+            counts[split][cls] = (sum(1 for e in os.scandir(folder) if Path(e.name).suffix.lower() in IMAGE_SUFFIXES)
+                                  if folder.is_dir() else 0)
+    return counts
+
+
+def read_manifest(dest=None):
+    """The split's manifest.json as a dict, or None when there is none (or it is unreadable)."""
+    dest = Path(dest) if dest is not None else config.small_dataset_dir()
+    try:
+        return json.loads((dest / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _expected_files(plan):
+    """Relative paths (split/cls/name) the plan will write."""
+    return sorted(f"{split}/{cls}/{p.name}" for (split, cls), paths in plan.items() for p in paths)
+
+
+def is_complete(dest, plan, source):
+    """True when dest already holds exactly this plan's files from this source."""
+    manifest = read_manifest(dest)
+    if not manifest or manifest.get("source") != source:
+        return False
+    if sorted(manifest.get("files", {})) != _expected_files(plan):
+        return False
+    wanted = {split: {cls: len(plan[(split, cls)]) for cls in config.CLASSES} for split in config.SPLITS}
+    return split_counts(dest) == wanted
+
+
+def print_counts(counts):
+    """Print the per-folder counts the way the book does."""
+    for split in config.SPLITS:
+        for cls in config.CLASSES:
+            print(f"total {BOOK_SPLIT_NAMES[split]} {cls[:-1]} images:", counts[split][cls])
+
+
+def _remove_stale(dest):
+    """Delete temporary folders left by an interrupted earlier run."""
+    for stale in dest.parent.glob(f".{dest.name}.*"):
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _write_split(tmp, plan, source, profile):
+    """Copy the plan's files into tmp and write the manifest; return the counts."""
+    from tqdm.auto import tqdm
+
+    files = {}
+    total = sum(len(v) for v in plan.values())
+    with tqdm(total=total, desc="copying the split", unit="img", disable=total < 500) as bar:
+        for (split, cls), paths in plan.items():
+            folder = tmp / split / cls
+            folder.mkdir(parents=True, exist_ok=True)
+            for src in paths:
+                shutil.copyfile(src, folder / src.name)
+                files[f"{split}/{cls}/{src.name}"] = sha256_file(folder / src.name)
+                bar.update()
+    counts = {split: {cls: len(plan[(split, cls)]) for cls in config.CLASSES} for split in config.SPLITS}
+    manifest = {"source": source, "profile": profile.name, "counts": counts, "files": dict(sorted(files.items()))}
+    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    return counts
+
+
+def _swap_in(tmp, dest):
+    """Replace dest by tmp with renames: the old split disappears only once the new one is complete."""
+    old = dest.parent / f".{dest.name}.old-{os.getpid()}"
+    if dest.exists():
+        dest.rename(old)
+    tmp.rename(dest)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def make_small_dataset(source_dir, dest=None, profile=None, force=False, source="synthetic", verbose=True):
+    """Build the book's train/validation/test split from a Kaggle-layout folder; return the counts dict."""
+    profile = profile if isinstance(profile, config.Profile) else config.get_profile(profile)
+    dest = Path(dest) if dest is not None else config.small_dataset_dir()
+    images = source_images(source_dir)
+    check_enough(images, profile, source_dir)  # before anything is written
+    plan = plan_split(images, profile)
+    if not force and is_complete(dest, plan, source):
+        counts = split_counts(dest)
+        if verbose:
+            print(f"Split already complete in {dest.name}/ ({source}, {profile.name} profile): kept.")
+    else:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale(dest)
+        tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}"
+        try:
+            counts = _write_split(tmp, plan, source, profile)
+            _swap_in(tmp, dest)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+    if verbose:
+        print_counts(counts)
+    return counts

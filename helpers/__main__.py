@@ -84,7 +84,14 @@ def cmd_status(args):
     return 0
 
 
-SUBCOMMANDS = [add_data_parser, add_status_parser]
+def add_predict_parser(sub):
+    """`predict IMAGE [IMAGE ...] [--model PATH]`: cat or dog, with a probability, per file."""
+    from . import predict
+
+    predict.add_subcommand(sub)
+
+
+SUBCOMMANDS = [add_data_parser, add_status_parser, add_predict_parser]
 
 
 def build_parser():

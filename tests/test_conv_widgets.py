@@ -1,0 +1,195 @@
+"""The convolution and pooling explorers, driven from Python: what they show must equal helpers.ops."""
+import io
+import itertools
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from helpers import ops, widgets
+
+
+def classes(widget):
+    """All CSS classes in a widget tree."""
+    found = set(getattr(widget, "_dom_classes", ()))
+    for child in getattr(widget, "children", ()):
+        found |= classes(child)
+    return found
+
+
+def png_size(view):
+    """(height, width) of the PNG an Image widget shows."""
+    with Image.open(io.BytesIO(view.value)) as img:
+        assert img.format == "PNG"
+        return img.height, img.width
+
+
+def count_updates(view):
+    """A list that grows by one each time the view's picture changes."""
+    seen = []
+    view.observe(lambda change: seen.append(1), names="value")
+    return seen
+
+
+@pytest.fixture
+def explorer():
+    return widgets.conv_explorer(image="circle")
+
+
+def test_dom_classes_follow_the_contract(explorer):
+    pool = widgets.pool_explorer(explorer)
+    assert {"conv-explorer", "conv-kernel", "conv-stride", "conv-padding", "conv-feature-map",
+            "conv-shape"} <= classes(explorer)
+    assert {"pool-explorer", "pool-size", "pool-stride", "pool-mode", "pool-output",
+            "pool-shape"} <= classes(pool)
+
+
+def test_without_a_prepared_split_only_patterns_are_offered():
+    explorer = widgets.conv_explorer()
+    assert list(explorer.images) == list(widgets.PATTERNS)
+    assert explorer.feature_map.shape == (148, 148)
+
+
+def test_photos_from_the_prepared_split_are_offered(tiny_split):
+    data = pytest.importorskip("helpers.data")
+    if not hasattr(data, "sample_paths"):
+        pytest.skip("helpers.data.sample_paths not available")
+    try:
+        expected = data.sample_paths(split="train", n=3)
+    except Exception as err:  # the split helpers may need their own manifest
+        pytest.skip(f"sample_paths cannot read the test split: {err}")
+    explorer = widgets.conv_explorer()
+    photos = [name for name in explorer.images if name.startswith("photo:")]
+    assert len(photos) == len(expected) > 0
+    assert explorer.image_picker.value == photos[0]
+    assert explorer.image.shape == (150, 150)
+    assert 0 <= explorer.image.min() and explorer.image.max() <= 1
+
+
+@pytest.mark.parametrize("kernel", list(widgets.KERNELS))
+def test_feature_map_equals_ops_for_every_setting(explorer, kernel):
+    explorer.kernel_picker.value = kernel
+    for stride, padding in itertools.product(range(widgets.STRIDES[0], widgets.STRIDES[1] + 1),
+                                             ops.PADDINGS):
+        explorer.stride_slider.value = stride
+        explorer.padding_picker.value = padding
+        expected = ops.conv2d(widgets.pattern("circle"), widgets.KERNELS[kernel], stride=stride,
+                              padding=padding)[:, :, 0]
+        np.testing.assert_allclose(explorer.feature_map, expected)
+        assert str(expected.shape) in explorer.shape_label.value
+        n = ops.conv_output_size(150, 3, stride, padding)
+        assert f"= {n}" in explorer.shape_label.value
+        assert png_size(explorer.feature_view) == (n * widgets.SCALE, n * widgets.SCALE)
+        assert explorer.step_slider.max == n * n - 1
+
+
+def test_shape_label_for_the_book_and_strided_cases(explorer):
+    assert "(148, 148)" in explorer.shape_label.value
+    assert "⌊(150 − 3) / 1⌋ + 1 = 148" in explorer.shape_label.value
+    explorer.stride_slider.value = 2
+    explorer.padding_picker.value = "same"
+    assert "(75, 75)" in explorer.shape_label.value
+    assert "⌈150 / 2⌉ = 75" in explorer.shape_label.value
+
+
+def test_step_shows_patch_times_kernel(explorer):
+    for stride, padding in [(1, "valid"), (2, "same"), (3, "same")]:
+        explorer.stride_slider.value = stride
+        explorer.padding_picker.value = padding
+        ow = explorer.feature_map.shape[1]
+        for step in (0, 7, ow + 3, explorer.step_slider.max):
+            explorer.step_slider.value = step
+            i, j = divmod(step, ow)
+            patch, product, value = ops.conv_step(explorer.image, explorer.kernel, i, j, stride, padding)
+            state = explorer.state
+            assert state["position"] == (i, j)
+            np.testing.assert_allclose(state["patch"], patch)
+            np.testing.assert_allclose(state["product"], product)
+            assert state["value"] == pytest.approx(explorer.feature_map[i, j])
+            assert f"{value:.3f}" in explorer.step_label.value
+            assert f"output cell ({i}, {j})" in explorer.step_label.value
+
+
+def test_editing_the_grid_switches_to_a_custom_kernel(explorer):
+    explorer.kernel_picker.value = "identity"
+    np.testing.assert_allclose(explorer.feature_map, explorer.image[1:-1, 1:-1])
+    explorer.kernel_cells[0].value = 2.0
+    assert explorer.kernel_picker.value == widgets.CUSTOM
+    kernel = widgets.KERNELS["identity"].copy()
+    kernel[0, 0] = 2.0
+    np.testing.assert_allclose(explorer.kernel, kernel)
+    np.testing.assert_allclose(explorer.feature_map, ops.conv2d(explorer.image, kernel)[:, :, 0])
+    explorer.kernel_picker.value = "sharpen"
+    np.testing.assert_allclose(explorer.kernel, widgets.KERNELS["sharpen"])
+
+
+def test_one_picture_update_per_change(explorer):
+    fmap_updates, input_updates = count_updates(explorer.feature_view), count_updates(explorer.input_view)
+    changes = [(explorer.kernel_picker, "blur"),  # also rewrites all nine grid cells
+               (explorer.stride_slider, 2), (explorer.padding_picker, "same"),
+               (explorer.step_slider, 5), (explorer.kernel_cells[4], 1.0)]
+    for n, (control, value) in enumerate(changes, start=1):
+        control.value = value
+        assert len(fmap_updates) == n  # each change redraws the feature map exactly once
+        assert len(input_updates) <= n
+    assert len(input_updates) >= 3  # stride, padding and step move the window
+
+
+def test_window_is_drawn_where_the_step_points(explorer):
+    explorer.padding_picker.value = "same"
+    explorer.step_slider.value = 0  # window hangs over the top-left corner into the padding
+    with Image.open(io.BytesIO(explorer.input_view.value)) as img:
+        pixels = np.asarray(img.convert("RGB"))
+    assert pixels.shape[:2] == (152 * widgets.SCALE, 152 * widgets.SCALE)  # 1 cell of padding all round
+    red = np.all(pixels == widgets.HIGHLIGHT, axis=-1)
+    rows, cols = np.nonzero(red)
+    assert rows.max() < 4 * widgets.SCALE and cols.max() < 4 * widgets.SCALE
+    assert np.all(pixels[-1, -1] == widgets.PAD_COLOR)
+
+
+def test_pooling_explorer_equals_ops_for_every_setting(explorer):
+    pool = widgets.pool_explorer(explorer)
+    fmap = np.maximum(explorer.feature_map, 0)
+    for size, stride, mode, padding in itertools.product(range(2, 5), range(1, 5), ops.POOL_MODES,
+                                                         ops.PADDINGS):
+        pool.size_slider.value, pool.stride_slider.value = size, stride
+        pool.mode_picker.value, pool.padding_picker.value = mode, padding
+        expected = ops.pool2d(fmap, size, stride, mode, padding)
+        np.testing.assert_allclose(pool.output, expected)
+        assert str(expected.shape) in pool.shape_label.value
+        assert png_size(pool.output_view) == tuple(n * widgets.SCALE for n in expected.shape)
+        if mode == "max":  # the bright cells are exactly the values the output holds
+            assert set(np.unique(pool.input[pool.kept])) == set(np.unique(expected))
+
+
+def test_pooling_follows_the_convolution_explorer(explorer):
+    pool = widgets.pool_explorer(explorer, size=2, stride=2)
+    assert pool.output.shape == (74, 74)
+    updates = count_updates(pool.output_view)
+    explorer.stride_slider.value = 3  # 150 -> 50 -> 25
+    assert pool.output.shape == (25, 25)
+    assert len(updates) == 1
+    np.testing.assert_allclose(pool.output, ops.pool2d(np.maximum(explorer.feature_map, 0), 2))
+    explorer.step_slider.value = 3  # the feature map did not change: no pooling update
+    assert len(updates) == 1
+    pool.relu_box.value = False
+    np.testing.assert_allclose(pool.output, ops.pool2d(explorer.feature_map, 2))
+
+
+def test_pooling_explorer_on_a_plain_array():
+    fmap = np.arange(36, dtype=float).reshape(6, 6)
+    pool = widgets.pool_explorer(fmap, size=3, stride=3)
+    np.testing.assert_array_equal(pool.output, [[14, 17], [32, 35]])
+    assert "(2, 2)" in pool.shape_label.value
+    assert "4 of 36 values kept" in pool.kept_label.value
+    pool.mode_picker.value = "avg"
+    np.testing.assert_array_equal(pool.output, [[7, 10], [25, 28]])
+    with pytest.raises(ValueError, match="2D feature map"):
+        widgets.pool_explorer(np.zeros((4, 4, 2)))
+
+
+def test_bad_pictures_are_refused():
+    with pytest.raises(ValueError, match="2D grayscale"):
+        widgets.conv_explorer(images={"rgb": np.zeros((10, 10, 3))})
+    with pytest.raises(ValueError, match="unknown kernel"):
+        widgets.conv_explorer(kernel="emboss")

@@ -1,0 +1,191 @@
+"""Verified downloads: streaming with progress, resume with HTTP Range, retries, size and checksum checks."""
+import hashlib
+import shutil
+import time
+from pathlib import Path
+
+import requests
+from tqdm.auto import tqdm
+
+CHUNK = 1 << 20  # bytes read per step
+TIMEOUT = 30  # seconds without data before a request gives up
+RETRIES = 5  # attempts after the first one, on dropped connections and 5xx answers
+BACKOFF = 2.0  # seconds before the first retry; doubles each time (tests set it near 0)
+SPACE_MARGIN = 64 << 20  # bytes kept free on top of what a step needs
+
+
+class DownloadError(RuntimeError):
+    """The file could not be downloaded (unreachable host, 4xx answer, too many failures)."""
+
+    def __init__(self, message, status=None):
+        super().__init__(message)
+        self.status = status
+
+
+class VerificationError(RuntimeError):
+    """A file's size or sha256 is not the published one; the file was set aside."""
+
+
+class DiskSpaceError(RuntimeError):
+    """Not enough free disk space for the next step."""
+
+
+def human_bytes(n):
+    """A byte count for people, e.g. '824.9 MB'."""
+    for unit in ("bytes", "kB", "MB", "GB", "TB"):
+        if abs(n) < 1000 or unit == "TB":
+            return f"{n:,} bytes" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+
+
+def check_free_space(folder, needed, what):
+    """Raise DiskSpaceError unless `folder`'s disk has `needed` bytes (plus a margin) free."""
+    folder = Path(folder)
+    probe = folder
+    while not probe.exists():
+        probe = probe.parent
+    free = shutil.disk_usage(probe).free
+    if free < needed + SPACE_MARGIN:
+        raise DiskSpaceError(
+            f"Not enough free disk space to {what}: it needs about {human_bytes(needed + SPACE_MARGIN)} "
+            f"in {folder}, and only {human_bytes(free)} is free. Free some space (or point "
+            "COURSE_DATA_DIR at a bigger disk) and run the same command again.")
+    return free
+
+
+def sha256_file(path, progress=False):
+    """The sha256 hex digest of a file, read in chunks."""
+    digest = hashlib.sha256()
+    path = Path(path)
+    with open(path, "rb") as f, tqdm(total=path.stat().st_size, unit="B", unit_scale=True,
+                                     desc=f"sha256 {path.name}", disable=not progress, leave=False) as bar:
+        for block in iter(lambda: f.read(CHUNK), b""):
+            digest.update(block)
+            bar.update(len(block))
+    return digest.hexdigest()
+
+
+def set_aside(path, name=None):
+    """Rename a bad file to <name>.bad (replacing an older one) so it is never used; return the new path."""
+    path = Path(path)
+    bad = path.with_name((name or path.name) + ".bad")
+    path.replace(bad)
+    return bad
+
+
+def verify_file(path, size=None, sha256=None, keep_name=None):
+    """Check a file's size and sha256; on mismatch set it aside and raise; return the computed sha256.
+
+    keep_name: how to call the file in messages (a .part file is reported as the final name).
+    """
+    path = Path(path)
+    name = keep_name or path.name
+    actual_size = path.stat().st_size
+    if size is not None and actual_size != size:
+        bad = set_aside(path, name)
+        raise VerificationError(
+            f"{name} has the wrong size: expected {size:,} bytes, got {actual_size:,} bytes. "
+            f"It was kept aside as {bad} and will not be used; delete it and download the file again.")
+    actual = sha256_file(path, progress=actual_size > 50 * CHUNK)
+    if sha256 is not None and actual.lower() != sha256.lower():
+        bad = set_aside(path, name)
+        raise VerificationError(
+            f"{name} has the wrong sha256 checksum:\n  expected {sha256.lower()}\n  got      {actual}\n"
+            f"It was kept aside as {bad} and will not be used; delete it and download the file again "
+            "(or pass --sha256 if you use a different, trusted copy).")
+    return actual
+
+
+def _content_range_start(response):
+    """The first byte offset of a 206 answer's Content-Range header, or None."""
+    value = response.headers.get("Content-Range", "")
+    try:
+        return int(value.split()[1].split("-")[0])
+    except (IndexError, ValueError):
+        return None
+
+
+def _stream_once(session, url, part, total_hint, progress):
+    """One request: append to (or restart) `part`; return True when the server sent the whole file."""
+    have = part.stat().st_size if part.exists() else 0
+    headers = {"Range": f"bytes={have}-"} if have else {}
+    with session.get(url, stream=True, timeout=TIMEOUT, headers=headers) as r:
+        if r.status_code == 416 and have and total_hint and have >= total_hint:
+            return True  # the partial file is already complete
+        if r.status_code == 416:
+            part.unlink()  # the partial file does not fit this server's file: start over
+            raise requests.ConnectionError("range not satisfiable; restarting from the beginning")
+        if 500 <= r.status_code < 600:
+            raise requests.HTTPError(f"{r.status_code} {r.reason}", response=r)
+        if r.status_code >= 400:
+            raise DownloadError(f"{url} answered {r.status_code} {r.reason}.", status=r.status_code)
+        if r.status_code == 206 and _content_range_start(r) == have:
+            mode = "ab"
+        else:
+            have, mode = 0, "wb"  # the server ignored Range: start over
+        length = r.headers.get("Content-Length")
+        expected = have + int(length) if length is not None else total_hint
+        if expected:
+            check_free_space(part.parent, expected - have, f"download {part.name[:-5]}")
+        received = have
+        with open(part, mode) as f, tqdm(total=expected, initial=have, unit="B", unit_scale=True,
+                                         unit_divisor=1024, desc=part.name[:-5], disable=not progress,
+                                         leave=False) as bar:
+            for block in r.iter_content(CHUNK):
+                f.write(block)
+                received += len(block)
+                bar.update(len(block))
+        if expected and received < expected:
+            raise requests.ConnectionError(f"connection closed after {received:,} of {expected:,} bytes")
+        return True
+
+
+def download(url, dest, size=None, sha256=None, progress=True, session=None):
+    """Download `url` to `dest` through `dest`.part, resuming and retrying; verify; return dest.
+
+    A size or checksum mismatch sets the file aside as <dest>.bad and raises VerificationError.
+    4xx answers raise DownloadError at once; dropped connections, timeouts and 5xx answers are retried
+    RETRIES times with a growing pause, continuing from the bytes already received.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    if size:
+        have = part.stat().st_size if part.exists() else 0
+        check_free_space(dest.parent, max(size - have, 0), f"download {dest.name}")
+    session = session or requests.Session()
+    last_error = None
+    for attempt in range(RETRIES + 1):
+        if attempt:
+            pause = BACKOFF * 2 ** (attempt - 1)
+            done = part.stat().st_size if part.exists() else 0
+            print(f"  {last_error}; retrying in {pause:.0f} s (attempt {attempt + 1} of {RETRIES + 1}, "
+                  f"{human_bytes(done)} kept)", flush=True)
+            time.sleep(pause)
+        try:
+            _stream_once(session, url, part, size, progress)
+            break
+        except (requests.ConnectionError, requests.Timeout, requests.HTTPError,
+                requests.exceptions.ChunkedEncodingError) as e:
+            last_error = _describe(e)
+    else:
+        raise DownloadError(f"Could not download {url}: {last_error} (tried {RETRIES + 1} times).")
+    verify_file(part, size, sha256, keep_name=dest.name)
+    part.replace(dest)
+    return dest
+
+
+def _describe(error):
+    """A short, plain description of a requests error."""
+    if isinstance(error, requests.HTTPError) and error.response is not None:
+        return f"the server answered {error.response.status_code} {error.response.reason}"
+    if isinstance(error, requests.exceptions.ChunkedEncodingError):
+        return "the connection dropped in the middle of the file"
+    if isinstance(error, requests.Timeout):
+        return f"no data for {TIMEOUT} s (timeout)"
+    text = str(error)
+    if "Name or service not known" in text or "getaddrinfo" in text or "NameResolution" in text:
+        return "the host name could not be resolved (no internet connection?)"
+    if "Connection refused" in text:
+        return "the connection was refused"
+    return f"the connection failed ({text[:200]})"

@@ -1,0 +1,478 @@
+"""The real dogs-vs-cats photos: three public sources, verified archives, every image checked before use.
+
+fetch(source) downloads (or takes) an archive, verifies it, and writes the valid images into
+<data>/sources/<source>/train/cat.N.jpg in Kaggle's layout (N is the index in the original archive),
+with report.json and skipped.txt listing every file that was left out and why.
+"""
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import warnings
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+
+from PIL import Image, UnidentifiedImageError
+
+from .. import config
+from .download import (DiskSpaceError, DownloadError, VerificationError, check_free_space, download,
+                       human_bytes, sha256_file, verify_file)
+
+REPORT = "report.json"
+SKIPPED = "skipped.txt"
+KAGGLE_COMPETITION = "dogs-vs-cats"
+PREFIX = {"cats": "cat", "dogs": "dog"}  # class folder -> Kaggle file prefix
+
+
+class SourceError(RuntimeError):
+    """A source could not be used; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """One public place to get the dogs-vs-cats photos."""
+
+    name: str
+    title: str
+    urls: tuple
+    filename: str
+    size: int | None  # bytes, when published
+    sha256: str | None
+    license: str
+    layout: str
+
+
+SOURCES = {
+    "microsoft": Source(
+        "microsoft", "Microsoft's Kaggle Cats and Dogs archive (25,000 photos, no account needed)",
+        ("https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/"
+         "kagglecatsanddogs_5340.zip",),
+        "kagglecatsanddogs_5340.zip", 824_887_076,
+        "b7974bd00a84a99921f36ee4403f089853777b5ae8d151c76a86e64900334af9",
+        "Community Data License Agreement - Permissive 2.0 (CDLA-Permissive-2.0)",
+        "PetImages/Cat/N.jpg, PetImages/Dog/N.jpg"),
+    "google": Source(
+        "google", "Google's cats_and_dogs_filtered (3,000 photos: 1000 train + 500 validation per class)",
+        ("https://download.mlcc.google.com/mledu-datasets/cats_and_dogs_filtered.zip",
+         "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip"),
+        "cats_and_dogs_filtered.zip", 68_606_236, None,
+        "a subset of the Kaggle Dogs vs. Cats images; see the README's license notes",
+        "cats_and_dogs_filtered/{train,validation}/{cats,dogs}/cat.N.jpg"),
+    "kaggle": Source(
+        "kaggle", "Kaggle's Dogs vs. Cats competition (25,000 photos, needs a Kaggle account)",
+        (), "dogs-vs-cats.zip", None, None,
+        "Kaggle competition rules: use for the competition and study only, do not re-publish",
+        "dogs-vs-cats.zip > train.zip > train/cat.N.jpg"),
+}
+
+# Which archive entries are images, per layout: (regex, groups -> (pool, class, index)).
+LAYOUTS = {
+    "microsoft": re.compile(r"PetImages/(?P<cls>Cat|Dog)/(?P<index>\d+)\.jpg", re.IGNORECASE),
+    "google": re.compile(r"cats_and_dogs_filtered/(?P<pool>train|validation)/(?P<folder>cats|dogs)/"
+                         r"(?P<cls>cat|dog)\.(?P<index>\d+)\.jpg", re.IGNORECASE),
+    "kaggle": re.compile(r"train/(?P<cls>cat|dog)\.(?P<index>\d+)\.jpg", re.IGNORECASE),
+}
+NOT_PHOTOS = re.compile(r"(^|/)(__MACOSX/|\._|Thumbs\.db$|\.DS_Store$)", re.IGNORECASE)
+
+
+def get_source(name):
+    """The Source called `name`, or a clear error listing the real sources."""
+    key = (name or "").strip().lower()
+    if key not in SOURCES:
+        raise SourceError(f"Unknown data source {name!r}: use one of {', '.join(SOURCES)} "
+                          "(or 'synthetic' for the offline practice set).")
+    return SOURCES[key]
+
+
+def downloads_dir():
+    """Where downloaded archives are kept: <data>/downloads."""
+    return config.data_dir() / "downloads"
+
+
+# ---------------------------------------------------------------- getting the archive
+
+def hand_download_help(spec, error):
+    """The message shown when a host cannot be reached: what to fetch by hand and the command to use it."""
+    where = "\n".join(f"    {u}" for u in spec.urls)
+    size = f" ({spec.size:,} bytes)" if spec.size else ""
+    return (f"Could not download the {spec.name} archive: {error}\n"
+            f"If this machine has no internet access (or the host is blocked), download{size} in a browser:\n"
+            f"{where}\nthen use the file you downloaded:\n"
+            f"    python -m helpers data --source {spec.name} --archive PATH/TO/{spec.filename}\n"
+            f"    (or: make data SOURCE={spec.name} ARCHIVE=PATH/TO/{spec.filename})")
+
+
+def kaggle_credentials():
+    """Where Kaggle credentials were found ('environment' or a kaggle.json path), or None."""
+    if os.environ.get("KAGGLE_USERNAME") and os.environ.get("KAGGLE_KEY"):
+        return "environment"
+    folder = Path(os.environ.get("KAGGLE_CONFIG_DIR") or Path.home() / ".kaggle")
+    token = folder / "kaggle.json"
+    return str(token) if token.is_file() else None
+
+
+KAGGLE_BY_HAND = (
+    "Or download it by hand: sign in at https://www.kaggle.com/c/dogs-vs-cats/data, accept the "
+    "competition rules, click 'Download All' (dogs-vs-cats.zip, about 812 MB), then run\n"
+    "    python -m helpers data --source kaggle --archive PATH/TO/dogs-vs-cats.zip\n"
+    "(train.zip alone works too). No account? Use --source microsoft: the same photos, no sign-in.")
+
+
+def kaggle_download(folder):
+    """Run `kaggle competitions download -c dogs-vs-cats -p folder`; return the zip's path."""
+    exe = shutil.which("kaggle")
+    if exe is None:
+        raise SourceError("The kaggle command is not installed. Install it with `pip install kaggle`, "
+                          "create an API token at https://www.kaggle.com/settings (it saves kaggle.json; "
+                          "put it in ~/.kaggle/), and run the same command again.\n" + KAGGLE_BY_HAND)
+    if kaggle_credentials() is None:
+        raise SourceError("No Kaggle credentials found: create an API token at "
+                          "https://www.kaggle.com/settings and save kaggle.json in ~/.kaggle/ "
+                          "(or set KAGGLE_USERNAME and KAGGLE_KEY).\n" + KAGGLE_BY_HAND)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / "dogs-vs-cats.zip"
+    if target.exists() and zipfile.is_zipfile(target):
+        print(f"Using {target.name} downloaded earlier.")
+        return target
+    check_free_space(folder, 850_000_000, "download dogs-vs-cats.zip")
+    command = [exe, "competitions", "download", "-c", KAGGLE_COMPETITION, "-p", str(folder)]
+    print("Running: kaggle competitions download -c dogs-vs-cats", flush=True)
+    proc = subprocess.run(command, capture_output=True, text=True)
+    output = (proc.stdout or "") + (proc.stderr or "")
+    if "401" in output or "Unauthorized" in output:
+        raise SourceError("Kaggle answered 401 Unauthorized: your credentials were not accepted. "
+                          "Create a new API token at https://www.kaggle.com/settings, replace "
+                          "~/.kaggle/kaggle.json (or KAGGLE_USERNAME/KAGGLE_KEY) with it, and retry.\n"
+                          + KAGGLE_BY_HAND)
+    if "403" in output or "Forbidden" in output:
+        raise SourceError("Kaggle answered 403 Forbidden: your account has not accepted this "
+                          "competition's rules. Open https://www.kaggle.com/c/dogs-vs-cats/rules, "
+                          "click 'I Understand and Accept', and run the same command again.\n"
+                          + KAGGLE_BY_HAND)
+    if proc.returncode != 0 or not target.is_file():
+        tail = output.strip()[-600:] or f"exit status {proc.returncode}"
+        raise SourceError(f"The kaggle command failed:\n{tail}\n" + KAGGLE_BY_HAND)
+    return target
+
+
+def expected_checks(spec, url=None, sha256=None):
+    """(size, sha256) a file must match: --sha256 replaces both; otherwise the published values."""
+    if sha256:
+        return None, sha256.strip().lower()
+    return spec.size, spec.sha256
+
+
+def obtain_archive(spec, archive=None, url=None, sha256=None, progress=True):
+    """Verified archive for a source: (path, computed sha256). Downloads when no archive is given."""
+    size, digest = expected_checks(spec, url, sha256)
+    if archive is not None:
+        path = Path(archive).expanduser()
+        if not path.is_file():
+            raise SourceError(f"Archive not found: {path}. Pass the path of the .zip file you downloaded.")
+        if size is not None and path.stat().st_size != size:
+            raise VerificationError(
+                f"{path.name} has the wrong size for the {spec.name} archive: expected {size:,} bytes, "
+                f"got {path.stat().st_size:,} bytes. It was not used; download it again (an interrupted "
+                "download is often smaller), or pass --sha256 for a different, trusted copy.")
+        actual = sha256_file(path, progress=progress and path.stat().st_size > 50 << 20)
+        if digest is not None and actual != digest:
+            raise VerificationError(
+                f"{path.name} has the wrong sha256 checksum:\n  expected {digest}\n  got      {actual}\n"
+                "It was not used. Download it again, or pass --sha256 for a different, trusted copy.")
+        return path, actual
+    folder = downloads_dir()
+    if spec.name == "kaggle" and url is None:
+        path = kaggle_download(folder)
+        return path, verify_file(path, size, digest)
+    target = folder / spec.filename
+    if target.is_file():
+        print(f"Checking {target.name} downloaded earlier ...", flush=True)
+        return target, verify_file(target, size, digest)
+    errors = []
+    for address in ([url] if url else spec.urls):
+        print(f"Downloading {spec.filename} from {address}", flush=True)
+        try:
+            download(address, target, size=size, sha256=digest, progress=progress)
+            return target, sha256_file(target)
+        except DownloadError as e:
+            errors.append(str(e))
+            print(f"  {e}", flush=True)
+    raise SourceError(hand_download_help(spec, "\n  ".join(errors) or "no address to download from"))
+
+
+# ---------------------------------------------------------------- checking archives and images
+
+def unsafe_entry(name):
+    """True when a zip entry would land outside the folder it is extracted to (zip slip)."""
+    if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
+        return True
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    return ".." in parts
+
+
+def reject_unsafe(zf, label):
+    """Raise SourceError if any entry of the zip escapes its folder or is a symbolic link."""
+    for info in zf.infolist():
+        is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
+        if unsafe_entry(info.filename) or is_link:
+            raise SourceError(
+                f"{label} contains an unsafe entry {info.filename!r} that points outside the folder it "
+                "would be extracted to (a 'zip slip'). Nothing was extracted. The file is damaged or "
+                "has been tampered with: download it again from the official address.")
+
+
+def check_jpeg(data):
+    """None when `data` decodes completely with Pillow as a JPEG; otherwise why not."""
+    if not data:
+        return "empty file"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "Corrupt EXIF data": the pixels still decode
+            with Image.open(io.BytesIO(data)) as im:
+                if im.format != "JPEG":
+                    return f"not a JPEG ({im.format or 'unknown'} image)"
+                im.load()
+                if im.width < 1 or im.height < 1:
+                    return "no pixels"
+    except UnidentifiedImageError:
+        return "not an image"
+    except Image.DecompressionBombError:
+        return "image too large"
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        return f"truncated or corrupt JPEG ({e})"
+    return None
+
+
+def detect_layout(names):
+    """Which known layout a list of zip entry names has: microsoft, google, kaggle, kaggle-outer or None."""
+    if any(PurePosixPath(n).name.lower() == "train.zip" for n in names):
+        return "kaggle-outer"
+    for layout, pattern in LAYOUTS.items():
+        if any(pattern.fullmatch(n) for n in names):
+            return layout
+    return None
+
+
+def photo_entries(zf, layout):
+    """(photos, ignored): photos as (class, index, pool, ZipInfo) in index order; other entries' names."""
+    pattern = LAYOUTS[layout]
+    photos, ignored = [], []
+    for info in zf.infolist():
+        if info.is_dir():
+            continue
+        m = None if NOT_PHOTOS.search(info.filename) else pattern.fullmatch(info.filename)
+        if m is None:
+            ignored.append(info.filename)
+            continue
+        cls = "cats" if m.group("cls").lower() == "cat" else "dogs"
+        pool = m.groupdict().get("pool", "train").lower()
+        photos.append((cls, int(m.group("index")), pool, info))
+    pool_order = {"train": 0, "validation": 1}
+    photos.sort(key=lambda p: (p[0], pool_order[p[2]], p[1]))
+    seen = set()
+    for cls, index, _, info in photos:
+        if (cls, index) in seen:
+            raise SourceError(f"The archive holds two images for {PREFIX[cls]}.{index}.jpg "
+                              f"(one is {info.filename}); it is not a known release.")
+        seen.add((cls, index))
+    return photos, ignored
+
+
+# ---------------------------------------------------------------- normalising into Kaggle's layout
+
+def _open_layout(spec, zf, label, scratch):
+    """(ZipFile, layout) of the photos: opens Kaggle's nested train.zip (extracted to `scratch`) if needed."""
+    reject_unsafe(zf, label)
+    layout = detect_layout(zf.namelist())
+    if layout == "kaggle-outer":
+        inner = next(i for i in zf.infolist() if PurePosixPath(i.filename).name.lower() == "train.zip")
+        check_free_space(scratch.parent, inner.file_size, "unpack train.zip from the Kaggle archive")
+        print(f"Unpacking {inner.filename} ({human_bytes(inner.file_size)}) from {label} ...", flush=True)
+        with zf.open(inner) as src, open(scratch, "wb") as dst:
+            shutil.copyfileobj(src, dst, 1 << 20)
+        try:
+            inner_zf = zipfile.ZipFile(scratch)
+        except zipfile.BadZipFile:
+            raise SourceError(f"train.zip inside {label} is not a valid zip file; download it again.")
+        label, zf = f"train.zip inside {label}", inner_zf
+        reject_unsafe(zf, label)
+        layout = detect_layout(zf.namelist())
+    if layout is None:
+        raise SourceError(f"{label} does not look like any dogs-vs-cats archive this course knows "
+                          f"(expected {spec.layout}).")
+    if layout != spec.name:
+        raise SourceError(f"{label} has the {layout} layout ({SOURCES[layout].layout}), not the "
+                          f"{spec.name} one: run the command with --source {layout} instead.")
+    return zf, layout
+
+
+def _check_batch(executor, items):
+    """Check a batch of (name, data) pairs in parallel; return the reasons (None = valid)."""
+    return list(executor.map(check_jpeg, [data for _, data in items]))
+
+
+def normalise(spec, zf, layout, out, progress=True, workers=None):
+    """Write the valid photos of `zf` to out/train/cat.N.jpg; return the report's counts and lists."""
+    from tqdm.auto import tqdm
+
+    photos, ignored = photo_entries(zf, layout)
+    check_free_space(out.parent, sum(p[3].file_size for p in photos), "extract the photos")
+    (out / "train").mkdir(parents=True)
+    counts = {cls: {"valid": 0, "skipped": 0} for cls in config.CLASSES}
+    pools = {}
+    skipped = []
+    workers = workers or min(4, os.cpu_count() or 1)
+    batch = []
+
+    def flush(executor):
+        for (info_tuple, data), reason in zip(batch, _check_batch(executor, batch)):
+            cls, index, pool, info = info_tuple
+            name = f"{PREFIX[cls]}.{index}.jpg"
+            if reason is None:
+                (out / "train" / name).write_bytes(data)
+                counts[cls]["valid"] += 1
+                pools.setdefault(pool, {}).setdefault(cls, []).append(index)
+            else:
+                counts[cls]["skipped"] += 1
+                skipped.append({"entry": info.filename, "name": name, "reason": reason})
+        batch.clear()
+
+    with ThreadPoolExecutor(workers) as executor, \
+            tqdm(total=len(photos), unit="img", desc="Checking photos", disable=not progress,
+                 leave=False) as bar:
+        for photo in photos:
+            batch.append((photo, zf.read(photo[3])))
+            if len(batch) >= 64:
+                bar.update(len(batch))
+                flush(executor)
+        bar.update(len(batch))
+        flush(executor)
+    for cls in config.CLASSES:
+        if counts[cls]["valid"] == 0:
+            raise SourceError(f"The archive holds no valid {cls} photos; it is not usable.")
+    pool_summary = {pool: {cls: {"count": len(ix), "first": min(ix), "last": max(ix)}
+                           for cls, ix in by_cls.items()} for pool, by_cls in pools.items()}
+    return {"counts": counts, "pools": pool_summary, "skipped": skipped, "ignored": ignored}
+
+
+def write_report(out, report):
+    """Write report.json and the human-readable skipped.txt into `out`."""
+    (out / REPORT).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    lines = [f"# {len(report['skipped'])} photos of the {report['source']} archive were skipped "
+             "(each fails to decode as a JPEG):"]
+    lines += [f"{s['name']}\t{s['entry']}\t{s['reason']}" for s in report["skipped"]]
+    lines += [f"# {len(report['ignored'])} other entries are not photos and were ignored:"]
+    lines += report["ignored"]
+    (out / SKIPPED).write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def read_report(dest):
+    """The report.json of a prepared source folder, or None."""
+    path = Path(dest) / REPORT
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def notes_for(source, pools):
+    """Plain-language notes about a source's split, stored in the report and printed."""
+    if source != "google":
+        return []
+    val = pools.get("validation", {})
+    sizes = split_limits("google", pools)
+    held = ", ".join(f"{v['count']} {c}" for c, v in val.items())
+    return [("Google's archive has no test split: validation and test are both carved from its "
+             f"validation folder ({held}), "
+             f"at most {sizes['validation']} + {sizes['test']} per class; train comes from its "
+             f"train folder (at most {sizes['train']} per class).")]
+
+
+def split_limits(source, pools):
+    """Largest images per class each split can have for a source (None = no limit)."""
+    if source != "google" or "validation" not in pools:
+        return {"train": None, "validation": None, "test": None}
+    train = min(v["count"] for v in pools.get("train", {}).values()) if pools.get("train") else 0
+    val = min(v["count"] for v in pools["validation"].values())
+    return {"train": train, "validation": val // 2, "test": val - val // 2}
+
+
+def build(spec, archive, archive_sha, dest, progress=True):
+    """Normalise a verified archive into `dest` (replaced only when all went well); return the report."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    work = dest.parent / f".{dest.name}.partial"
+    scratch = dest.parent / f".{dest.name}.train.zip"
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        try:
+            zf = zipfile.ZipFile(archive)
+        except zipfile.BadZipFile:
+            raise SourceError(f"{Path(archive).name} is not a valid zip archive (incomplete download?). "
+                              "Download it again.")
+        with zf:
+            photos_zf, layout = _open_layout(spec, zf, Path(archive).name, scratch)
+            with photos_zf:
+                result = normalise(spec, photos_zf, layout, work, progress=progress)
+        report = {
+            "source": spec.name, "title": spec.title, "license": spec.license,
+            "archive": Path(archive).name, "archive_size": Path(archive).stat().st_size,
+            "archive_sha256": archive_sha, "layout": layout,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "split_limits": split_limits(spec.name, result["pools"]),
+            "notes": notes_for(spec.name, result["pools"]), **result,
+        }
+        write_report(work, report)
+        old = dest.parent / f".{dest.name}.old"
+        shutil.rmtree(old, ignore_errors=True)
+        if dest.exists():
+            dest.replace(old)
+        work.replace(dest)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+        scratch.unlink(missing_ok=True)
+    return report
+
+
+def summary(report):
+    """A few lines telling what a fetch produced."""
+    c = report["counts"]
+    lines = [f"{report['source']}: {c['cats']['valid']:,} cat and {c['dogs']['valid']:,} dog photos "
+             f"ready; {len(report['skipped'])} broken photos skipped and {len(report['ignored'])} "
+             f"other files ignored (listed in {SKIPPED})."]
+    lines += report.get("notes", [])
+    return "\n".join(lines)
+
+
+def fetch(source, dest=None, archive=None, url=None, sha256=None, progress=True):
+    """Get a real source into `dest` (default <data>/sources/<source>) in Kaggle's layout; return dest.
+
+    archive: a file downloaded by hand; url/sha256: another address or checksum (mirrors, tests).
+    The archive is verified (size, sha256) before use; an existing folder is replaced only on success.
+    """
+    spec = get_source(source)
+    dest = Path(dest) if dest is not None else config.source_dir(spec.name)
+    report = read_report(dest)
+    if report and archive is None and url is None and sha256 is None and report.get("source") == spec.name:
+        print(f"Using the {spec.name} photos prepared earlier in {dest.name}/ "
+              f"(archive sha256 {report['archive_sha256'][:12]}...).")
+        return dest
+    path, actual_sha = obtain_archive(spec, archive, url, sha256, progress)
+    print(f"{path.name}: {path.stat().st_size:,} bytes, sha256 {actual_sha}"
+          + ("" if spec.sha256 or sha256 else " (computed here; no checksum is published)"), flush=True)
+    if report and report.get("archive_sha256") == actual_sha and report.get("source") == spec.name:
+        print(f"{dest.name}/ already holds the photos of this archive.")
+        return dest
+    report = build(spec, path, actual_sha, dest, progress)
+    print(summary(report), flush=True)
+    return dest
+
+
+__all__ = ["SOURCES", "Source", "SourceError", "DownloadError", "VerificationError", "DiskSpaceError",
+           "fetch", "get_source", "check_jpeg", "read_report", "split_limits", "downloads_dir"]

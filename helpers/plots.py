@@ -165,3 +165,81 @@ def plot_confusion_matrix(matrix, classes=("cats", "dogs"), title=None):
     ax.set_title(title or "Confusion matrix (test split)", fontsize="small")
     fig.tight_layout()
     return fig
+
+
+def plot_conv_state(state, title=None):
+    """A still of the convolution explorer: input with the window, the kernel, the feature map."""
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.2), gridspec_kw={"width_ratios": [1, 0.6, 1]})
+    image, fmap, (i, j), (top, left) = state["image"], state["feature_map"], state["position"], state["window"]
+    axes[0].imshow(image, cmap="gray", vmin=0, vmax=1)
+    axes[0].add_patch(Rectangle((left - 0.5, top - 0.5), 3, 3, fill=False, color="red", lw=2))
+    axes[0].set_title(f"input {image.shape} ({state['image_name']})", fontsize=9)
+    kernel = np.asarray(state["kernel"])
+    axes[1].imshow(kernel, cmap="coolwarm", vmin=-np.abs(kernel).max(), vmax=np.abs(kernel).max())
+    for (r, c), v in np.ndenumerate(kernel):
+        axes[1].text(c, r, f"{v:.2g}", ha="center", va="center", fontsize=10)
+    axes[1].set_title(f"kernel: {state['kernel_name']}", fontsize=9)
+    axes[2].imshow(fmap, cmap="viridis")
+    axes[2].add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, color="red", lw=2))
+    axes[2].set_title(f"feature map {fmap.shape}, stride {state['stride']}, '{state['padding']}'",
+                      fontsize=9)
+    for ax in axes:
+        ax.grid(False)
+        ax.set_xticks([]), ax.set_yticks([])
+    fig.suptitle(title or f"output cell {state['position']} = sum(window x kernel) = {state['value']:.3f};  "
+                 f"size: {state['formula']}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_pool_state(state, title=None):
+    """A still of the pooling explorer: the feature map with what was kept, and the pooled output."""
+    import numpy as np
+
+    fmap, out, kept = state["feature_map"], state["output"], state["kept"]
+    vmin, vmax = float(fmap.min()), float(fmap.max())
+    cmap = plt.get_cmap("viridis")
+    span = vmax - vmin if vmax > vmin else 1.0
+    shown = cmap((fmap - vmin) / span)[:, :, :3]
+    shown[~kept] *= 0.25
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.4), gridspec_kw={"width_ratios": [fmap.shape[1], max(
+        out.shape[1], fmap.shape[1] // 2)]})
+    axes[0].imshow(shown)
+    what = "kept (bright)" if state["mode"] == "max" else "inside a window (bright)"
+    axes[0].set_title(f"feature map {fmap.shape}: {int(kept.sum()):,} values {what}", fontsize=9)
+    axes[1].imshow(out, cmap="viridis", vmin=vmin, vmax=vmax)
+    axes[1].set_title(f"{state['mode']} pooled {out.shape}", fontsize=9)
+    for ax in axes:
+        ax.grid(False)
+        ax.set_xticks([]), ax.set_yticks([])
+    fig.suptitle(title or f"{state['size']}x{state['size']} windows, stride {state['stride']}, "
+                 f"'{state['padding']}': {state['formula']}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_shrinking(layers, title=None):
+    """Feature map sizes layer by layer, each drawn as a square to scale, labelled with its shape."""
+    from matplotlib.patches import Rectangle
+
+    fig, ax = plt.subplots(figsize=(12, 3.6))
+    x, top = 0.0, max(shape[0] for _, shape in layers)
+    for n, (name, shape) in enumerate(layers):
+        h, w, c = shape
+        slot = max(w, top * 0.42)  # small maps still get room for their labels
+        color = "0.75" if n == 0 else ("C3" if "pool" in name.lower() else "C1")
+        ax.add_patch(Rectangle((x + (slot - w) / 2, 0), w, h, facecolor=color, edgecolor="black", alpha=0.8))
+        ax.text(x + slot / 2, h + top * 0.04, f"{h}x{w}\nx{c}", ha="center", va="bottom", fontsize=8)
+        ax.text(x + slot / 2, -top * 0.05, name.replace("_", "_\n", 1) if len(name) > 12 else name,
+                ha="center", va="top", fontsize=8)
+        x += slot + top * 0.06
+    ax.set_xlim(-top * 0.05, x)
+    ax.set_ylim(-top * 0.45, top * 1.2)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(title or "height x width x channels after each layer (squares to scale)", fontsize=10)
+    fig.tight_layout()
+    return fig

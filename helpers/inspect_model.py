@@ -1,4 +1,5 @@
 """Look inside a trained convnet (section 5.4): activations, filter patterns, Grad-CAM, test-split errors."""
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -256,12 +257,17 @@ def grad_cam(model, image, target="predicted", layer_name=None):
     return (cam / peak if peak > 0 else cam).astype("float32")
 
 
-def colorize(values, cmap="jet"):
-    """Values in [0, 1] (h, w) to uint8 RGB through a matplotlib colour map (a lookup, no figure)."""
+@functools.lru_cache(maxsize=None)
+def _colour_table(cmap):
+    """A (256, 3) uint8 lookup table of a matplotlib colour map."""
     import matplotlib
 
-    table = (matplotlib.colormaps[cmap](np.linspace(0, 1, 256))[:, :3] * 255).astype("uint8")
-    return table[(np.clip(values, 0, 1) * 255).astype("uint8")]
+    return (matplotlib.colormaps[cmap](np.linspace(0, 1, 256))[:, :3] * 255).astype("uint8")
+
+
+def colorize(values, cmap="jet"):
+    """Values in [0, 1] (h, w) to uint8 RGB through a matplotlib colour map (a lookup, no figure)."""
+    return _colour_table(cmap)[(np.clip(values, 0, 1) * 255).astype("uint8")]
 
 
 def superimpose(image_uint8, heatmap, alpha=0.4):
@@ -320,3 +326,33 @@ def find_trained_model():
         if path.is_file():
             return path, what
     return None, None
+
+
+# --------------------------------------------------------------------------- explorer pictures
+
+def explorer_images(n_per_class=2, split="test"):
+    """{label: path} of a few test images per class for the activation explorer; {} if no data."""
+    try:
+        paths, labels = split_images(split)
+    except (FileNotFoundError, OSError):
+        return {}
+    chosen = {}
+    for label, cls in enumerate(CLASSES):
+        for path in [p for p, l in zip(paths, labels) if l == label][:n_per_class]:
+            chosen[f"{cls}/{Path(path).name}"] = str(path)
+    return chosen
+
+
+def side_by_side(image_uint8, channel, size=None, gap=8, cmap="viridis"):
+    """The input image and one activation channel (coloured, nearest-upscaled to the same size)."""
+    from PIL import Image
+
+    h, w = image_uint8.shape[:2] if size is None else size
+    photo = np.asarray(Image.fromarray(image_uint8).resize((w, h), Image.BILINEAR))
+    channel = np.asarray(channel, "float32")
+    lo, hi = float(channel.min()), float(channel.max())
+    scaled = (channel - lo) / (hi - lo) if hi > lo else np.zeros_like(channel)
+    big = np.asarray(Image.fromarray(colorize(scaled, cmap)).resize((w, h), Image.NEAREST))
+    canvas = np.full((h, 2 * w + gap, 3), 255, dtype="uint8")
+    canvas[:, :w], canvas[:, w + gap:] = photo, big
+    return canvas

@@ -758,3 +758,93 @@ def augmentation_explorer(n=9, seed=None, paths=None, book_settings=True):
     box.update, box.new_draw = update, new_draw
     update()
     return box
+
+
+# ---------------------------------------------------------------------------------------------
+# Activation explorer (section 5.4.1)
+# ---------------------------------------------------------------------------------------------
+
+def activation_explorer(model, images=None, layer=None, channel=0):
+    """Pick a test image, a Conv2D/MaxPooling2D layer and a channel; see the activation beside the image.
+
+    images: {label: path} (default: two test images per class). The widget keeps what it shows in
+    `.state` (image, layer, channel, activation) and `.activation`.
+    """
+    from . import inspect_model as im
+
+    images = dict(images) if images else im.explorer_images()
+    fallback = not images
+    names = [l.name for l in im.feature_layers(model)]
+    if not names:
+        raise ValueError("This model has no Conv2D or MaxPooling2D layers to explore.")
+    extractor = im.activation_model(model)
+    if fallback:  # no data prepared: a fixed noise image still shows how layers respond
+        images = {"noise (prepare the data to see photos)": None}
+    style, layout = {"description_width": "70px"}, W.Layout(width="340px")
+    picker = W.Dropdown(options=list(images), description="image", style=style, layout=layout)
+    layer_picker = W.Dropdown(options=names, value=layer or names[0], description="layer", style=style,
+                              layout=layout)
+    channel_slider = W.IntSlider(value=0, min=0, max=1, description="channel", style=style, layout=layout,
+                                 continuous_update=False)
+    view = image_view("act-view")
+    info = W.HTML()
+    picker.add_class("act-image")
+    layer_picker.add_class("act-layer")
+    channel_slider.add_class("act-channel")
+    info.add_class("act-info")
+    box = W.VBox([W.HBox([picker, layer_picker, channel_slider]), view, info])
+    box.add_class("act-explorer")
+    box.image_picker, box.layer_picker, box.channel_slider, box.view, box.info = \
+        picker, layer_picker, channel_slider, view, info
+    box.state, box.renders = {}, 0
+    cache = {}
+
+    def features(name):
+        if name not in cache:
+            path = images[name]
+            if path is None:
+                size = im.input_size(model)
+                x = np.random.default_rng(config.SEED).random(size + (3,)).astype("float32")
+                x = x * 255.0 if im.rescales_inside(model) else x
+            else:
+                x = im.load_image(path, model)
+            outs = extractor(x[None], training=False)
+            outs = outs if isinstance(outs, (list, tuple)) else [outs]
+            cache[name] = (im.to_display(x, model), {n: np.asarray(o)[0] for n, o in zip(names, outs)})
+        return cache[name]
+
+    def render():
+        photo, acts = features(picker.value)
+        act = acts[layer_picker.value]
+        k = min(channel_slider.value, act.shape[-1] - 1)
+        fmap = act[:, :, k]
+        set_image(view, im.side_by_side(photo, fmap))
+        active = float((fmap > 0).mean() * 100)
+        info.value = (f"<b>{layer_picker.value}</b>, channel {k} of {act.shape[-1]}: "
+                      f"{fmap.shape[0]}x{fmap.shape[1]} activation, max {float(fmap.max()):.3g}, "
+                      f"{active:.0f}% of positions active"
+                      + (" <i>(blank: this channel does not fire on this image)</i>" if fmap.max() <= 0 else ""))
+        box.activation = fmap
+        box.state.update(image=picker.value, layer=layer_picker.value, channel=k, activation=fmap,
+                         photo=photo, shape=tuple(act.shape))
+        box.renders += 1
+
+    def on_layer(change):
+        channel_slider.unobserve(on_change, names="value")  # one render per change
+        channels = features(picker.value)[1][change["new"]].shape[-1]
+        channel_slider.max = channels - 1
+        channel_slider.value = min(channel_slider.value, channels - 1)
+        channel_slider.observe(on_change, names="value")
+        render()
+
+    def on_change(_):
+        render()
+
+    channels = features(picker.value)[1][layer_picker.value].shape[-1]
+    channel_slider.max = channels - 1
+    channel_slider.value = min(channel, channels - 1)
+    picker.observe(on_change, names="value")
+    layer_picker.observe(on_layer, names="value")
+    channel_slider.observe(on_change, names="value")
+    render()
+    return box

@@ -196,3 +196,37 @@ def test_predict_probabilities_and_split_images(tiny_split):
     probs = im.predict_probabilities(model, paths, batch_size=3)
     truth = model.predict(np.stack([im.load_image(p, model) for p in paths]), verbose=0).ravel()
     np.testing.assert_allclose(probs, truth, rtol=1e-5, atol=1e-6)
+
+
+def test_activation_explorer_shows_the_chosen_channel(tiny_split):
+    from helpers import widgets
+
+    model = small_convnet(size=32)
+    images = im.explorer_images(n_per_class=2)
+    assert len(images) == 4 and sum(k.startswith("dogs/") for k in images) == 2
+    box = widgets.activation_explorer(model, images)
+    assert "act-explorer" in box._dom_classes
+    for control, css in ((box.image_picker, "act-image"), (box.layer_picker, "act-layer"),
+                         (box.channel_slider, "act-channel")):
+        assert css in control._dom_classes
+    assert box.layer_picker.options == tuple(l.name for l in model.layers
+                                             if type(l).__name__ in ("Conv2D", "MaxPooling2D"))
+    name = list(images)[3]
+    renders = box.renders
+    box.image_picker.value = name
+    box.layer_picker.value = box.layer_picker.options[2]  # second Conv2D: 8 channels
+    box.channel_slider.value = 6
+    assert box.renders == renders + 3  # one render per change
+    truth = im.activations(model, im.load_image(images[name], model))[box.layer_picker.value][:, :, 6]
+    np.testing.assert_allclose(box.activation, truth, rtol=1e-5, atol=1e-6)
+    assert box.state["shape"] == (13, 13, 8) and box.channel_slider.max == 7
+    assert box.view.value[:4] == b"\x89PNG"
+    box.layer_picker.value = box.layer_picker.options[0]  # back to 4 channels: channel clamps
+    assert box.channel_slider.max == 3 and box.state["channel"] == 3 and box.renders == renders + 4
+
+
+def test_activation_explorer_without_data_uses_a_noise_image():
+    from helpers import widgets
+
+    box = widgets.activation_explorer(small_convnet(size=32))
+    assert "noise" in box.image_picker.value and box.activation.shape == (30, 30)

@@ -190,3 +190,15 @@ def window_origin(i, j, input_shape, kernel_shape, stride=1, padding="valid"):
         top = same_padding(input_shape[0], kh, stride)[0]
         left = same_padding(input_shape[1], kw, stride)[0]
     return i * stride - top, j * stride - left
+
+
+def receptive_field(layers):
+    """Input window (in pixels, per axis) one output cell sees after a stack of (kernel, stride) layers.
+
+    Each layer widens the window by (kernel - 1) times the product of the strides before it.
+    """
+    size, jump = 1, 1
+    for k, stride in layers:
+        size += (k - 1) * jump
+        jump *= stride
+    return size

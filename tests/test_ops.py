@@ -159,3 +159,22 @@ def test_ops_does_not_import_tensorflow():
     import sys
     code = "import sys, helpers.ops; assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def empirical_receptive_field(layers, n=40):
+    """Count the input pixels along the middle row that can change the centre output cell."""
+    def forward(x):
+        for kind, k, s in layers:
+            x = ops.conv2d(x, np.ones((k, k)), stride=s)[:, :, 0] if kind == "conv" else ops.pool2d(x, k, s)
+        return x
+    centre = tuple(v // 2 for v in forward(np.zeros((n, n))).shape)
+    return sum(forward(np.pad([[1.0]], ((n // 2, n - n // 2 - 1), (c, n - c - 1))))[centre] > 0
+               for c in range(n))
+
+
+def test_receptive_field_book_and_brute_force():
+    no_pool = [("conv", 3, 1)] * 3
+    pooled = [("conv", 3, 1), ("pool", 2, 2), ("conv", 3, 1), ("pool", 2, 2), ("conv", 3, 1)]
+    # the book: third-layer 3x3 windows of the unpooled model see only 7x7 of the input
+    assert ops.receptive_field([(3, 1)] * 3) == 7 == empirical_receptive_field(no_pool)
+    assert ops.receptive_field([(k, s) for _, k, s in pooled]) == 18 == empirical_receptive_field(pooled)

@@ -14,22 +14,19 @@ from .. import config
 from .split import make_small_dataset, read_manifest, source_images, split_counts
 
 __all__ = ["prepare", "prepare_synthetic", "make_small_dataset", "split_counts", "current_source",
-           "require_split", "sample_paths", "SOURCES"]
+           "require_split", "sample_paths", "available_sources"]
 
 SYNTHETIC = "synthetic"
 SYNTHETIC_MARKER = "synthetic.json"
 
 
-def _real_sources():
-    """Names of the real-photo sources, if that part of the package is installed."""
+def available_sources():
+    """Names of every data source: 'synthetic' plus the real-photo ones this installation knows."""
     try:
         from . import sources
     except ImportError:
-        return ()
-    return tuple(getattr(sources, "SOURCES", ()))
-
-
-SOURCES = (SYNTHETIC,) + tuple(s for s in _real_sources() if s != SYNTHETIC)
+        return (SYNTHETIC,)
+    return (SYNTHETIC,) + tuple(s for s in getattr(sources, "SOURCES", ()) if s != SYNTHETIC)
 
 
 def _synthetic_complete(folder, per_class, seed):
@@ -75,7 +72,7 @@ def fetch_real(source, archive=None, url=None, sha256=None):
         if err.name and not err.name.endswith("sources"):
             raise
         raise ValueError(f"Unknown data source {source!r}: this installation only has "
-                         f"{', '.join(SOURCES)}.") from None
+                         f"{', '.join(available_sources())}.") from None
     return Path(fetch(source, config.source_dir(source), archive=archive, url=url, sha256=sha256))
 
 

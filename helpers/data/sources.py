@@ -191,8 +191,12 @@ def obtain_archive(spec, archive=None, url=None, sha256=None, progress=True):
         return path, verify_file(path, size, digest)
     target = folder / spec.filename
     if target.is_file():
-        print(f"Checking {target.name} downloaded earlier ...", flush=True)
-        return target, verify_file(target, size, digest)
+        actual = sha256_file(target, progress=progress and target.stat().st_size > 50 << 20)
+        if (size is None or target.stat().st_size == size) and (digest is None or actual == digest):
+            print(f"Using {target.name} downloaded earlier.", flush=True)
+            return target, actual
+        print(f"{target.name} downloaded earlier does not match the expected size or checksum; "
+              "downloading it again.", flush=True)
     errors = []
     for address in ([url] if url else spec.urls):
         print(f"Downloading {spec.filename} from {address}", flush=True)
@@ -402,6 +406,52 @@ def split_limits(source, pools):
     return {"train": train, "validation": val // 2, "test": val - val // 2}
 
 
+def _index(path):
+    """The N of cat.N.jpg."""
+    return int(Path(path).name.split(".")[1])
+
+
+def pooled_plan(source_dir, images, profile, verbose=True):
+    """The split plan for a source with its own validation folder (Google's), else None.
+
+    Train takes the first images of the archive's train folder; validation and test are carved from
+    its validation folder (first half, second half), all in index order. Sizes are capped at what the
+    folders hold, and the sizes used are printed.
+    """
+    report = read_report(source_dir)
+    pools = (report or {}).get("pools", {})
+    if "validation" not in pools or "train" not in pools:
+        return None
+    members = {}
+    for cls in config.CLASSES:
+        def within(pool):
+            r = pools[pool].get(cls)
+            return [p for p in images[cls] if r and r["first"] <= _index(p) <= r["last"]]
+        members[cls] = {"train": within("train"), "validation": within("validation")}
+    n_train = min(len(m["train"]) for m in members.values())
+    n_held = min(len(m["validation"]) for m in members.values())
+    sizes = {"train": min(profile.train, n_train), "validation": min(profile.validation, n_held // 2)}
+    sizes["test"] = min(profile.test, n_held - sizes["validation"])
+    if min(sizes.values()) < 1:
+        raise ValueError(f"The {report['source']} images in {source_dir} hold {n_train} train and {n_held} "
+                         "validation images per class: too few to make a split.")
+    plan = {}
+    for cls in config.CLASSES:
+        held = members[cls]["validation"]
+        plan[("train", cls)] = members[cls]["train"][:sizes["train"]]
+        plan[("validation", cls)] = held[:sizes["validation"]]
+        plan[("test", cls)] = held[sizes["validation"]:sizes["validation"] + sizes["test"]]
+    if verbose:
+        wanted = profile.split_sizes()
+        note = ("" if sizes == wanted else
+                f" (the {profile.name} profile asks for {wanted['train']}/{wanted['validation']}/"
+                f"{wanted['test']}; the archive holds {n_train} train and {n_held} validation per class)")
+        print(f"{report['source']}: the archive has no test split, so validation and test are carved "
+              f"from its validation folder. Sizes used per class: train {sizes['train']}, validation "
+              f"{sizes['validation']}, test {sizes['test']}{note}.")
+    return plan
+
+
 def build(spec, archive, archive_sha, dest, progress=True):
     """Normalise a verified archive into `dest` (replaced only when all went well); return the report."""
     dest = Path(dest)
@@ -459,7 +509,10 @@ def fetch(source, dest=None, archive=None, url=None, sha256=None, progress=True)
     spec = get_source(source)
     dest = Path(dest) if dest is not None else config.source_dir(spec.name)
     report = read_report(dest)
-    if report and archive is None and url is None and sha256 is None and report.get("source") == spec.name:
+    wanted = (sha256 or spec.sha256 or "").strip().lower()
+    same = report and report.get("source") == spec.name and archive is None and (
+        (url is None and sha256 is None) or (wanted and report.get("archive_sha256") == wanted))
+    if same:
         print(f"Using the {spec.name} photos prepared earlier in {dest.name}/ "
               f"(archive sha256 {report['archive_sha256'][:12]}...).")
         return dest

@@ -155,8 +155,11 @@ def make_small_dataset(source_dir, dest=None, profile=None, force=False, source=
     profile = profile if isinstance(profile, config.Profile) else config.get_profile(profile)
     dest = Path(dest) if dest is not None else config.small_dataset_dir()
     images = source_images(source_dir)
-    check_enough(images, profile, source_dir)  # before anything is written
-    plan = plan_split(images, profile)
+    from .sources import pooled_plan  # an archive with its own validation folder (Google's) splits by it
+    plan = pooled_plan(source_dir, images, profile, verbose=verbose)
+    if plan is None:
+        check_enough(images, profile, source_dir)  # before anything is written
+        plan = plan_split(images, profile)
     if not force and is_complete(dest, plan, source):
         counts = split_counts(dest)
         if verbose:

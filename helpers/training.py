@@ -202,3 +202,48 @@ def predict_probabilities(model, paths):
 def class_of(path):
     """The class name of an image from its folder (cats or dogs)."""
     return Path(path).parent.name
+
+
+def train_baseline(epochs=None, batch_size=None):
+    """Train, save and test the baseline (run 1) as notebook 04 does; return its history dict."""
+    from . import models
+
+    profile = get_profile()
+    train, validation = make_generators(batch_size or profile.baseline_batch)
+    model = models.compile_model(models.build_baseline())
+    history = fit_and_save(model, train, validation, epochs or profile.baseline_epochs, 1)
+    update_record(1, test=evaluate(model))
+    return history
+
+
+def describe_run(n):
+    """One line on how run n was trained: epochs, batch size, profile and data set."""
+    record = load_record(n)
+    if record is None:
+        return missing_run_message(n)
+    return (f"{record['epochs']} epochs, batch {record.get('batch_size', '?')}, "
+            f"profile {record['profile']}, data {record.get('source') or 'unknown'}")
+
+
+# The book's figures for these runs (section 5.2): validation accuracy on the real photos.
+BOOK_REFERENCE = {1: "val. accuracy about 0.70-0.72 after 30 epochs",
+                  2: "val. accuracy about 0.82 after 100 epochs"}
+
+
+def results_table(runs):
+    """A text table of saved runs: epochs, last/best validation accuracy, test accuracy, the book's figure."""
+    header = ("run", "epochs", "val acc (last)", "val acc (best)", "test acc", "book (real photos)")
+    rows = [header]
+    for n, name in runs.items():
+        record = load_record(n)
+        if record is None:
+            rows.append((name, "-", "-", "-", "-", f"not trained: run {RUN_NOTEBOOKS.get(n, '?')}"))
+            continue
+        val = record["history"].get("val_accuracy", [float("nan")])
+        test = record.get("test", {}).get("accuracy")
+        rows.append((name, str(record["epochs"]), f"{val[-1]:.3f}", f"{max(val):.3f}",
+                     "-" if test is None else f"{test:.3f}", BOOK_REFERENCE.get(n, "")))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(f"{c:<{w}}" for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)

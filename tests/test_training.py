@@ -111,3 +111,16 @@ def test_fit_save_load_and_evaluate(tiny_split):
     probs = training.predict_probabilities(loaded, paths)
     labels = np.array([0 if "/cats/" in p else 1 for p in paths])
     assert scores["accuracy"] == pytest.approx(np.mean((probs > 0.5) == labels))
+
+
+def test_results_table_reads_saved_records():
+    history = {"accuracy": [0.5, 0.8], "val_accuracy": [0.55, 0.71], "loss": [0.7, 0.4],
+               "val_loss": [0.69, 0.6]}
+    training.save_history(1, history, batch_size=20)
+    training.update_record(1, test={"accuracy": 0.6875, "loss": 0.6, "images": 16})
+    table = training.results_table({1: "baseline", 2: "dropout + augmentation"}).splitlines()
+    assert table[0].split()[:2] == ["run", "epochs"]
+    assert table[2].split()[:5] == ["baseline", "2", "0.710", "0.710", "0.688"]
+    assert "0.70-0.72" in table[2]
+    assert "not trained: run 06_dropout_and_augmentation.ipynb" in table[3]
+    assert training.describe_run(1) == "2 epochs, batch 20, profile quick, data unknown"

@@ -174,15 +174,16 @@ def plot_conv_state(state, title=None):
 
     fig, axes = plt.subplots(1, 3, figsize=(12, 4.2), gridspec_kw={"width_ratios": [1, 0.6, 1]})
     image, fmap, (i, j), (top, left) = state["image"], state["feature_map"], state["position"], state["window"]
-    axes[0].imshow(image, cmap="gray", vmin=0, vmax=1)
+    axes[0].imshow(image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     axes[0].add_patch(Rectangle((left - 0.5, top - 0.5), 3, 3, fill=False, color="red", lw=2))
     axes[0].set_title(f"input {image.shape} ({state['image_name']})", fontsize=9)
     kernel = np.asarray(state["kernel"])
-    axes[1].imshow(kernel, cmap="coolwarm", vmin=-np.abs(kernel).max(), vmax=np.abs(kernel).max())
+    limit = max(float(np.abs(kernel).max()), 1e-9)
+    axes[1].imshow(kernel, cmap="coolwarm", vmin=-limit, vmax=limit)
     for (r, c), v in np.ndenumerate(kernel):
         axes[1].text(c, r, f"{v:.2g}", ha="center", va="center", fontsize=10)
     axes[1].set_title(f"kernel: {state['kernel_name']}", fontsize=9)
-    axes[2].imshow(fmap, cmap="viridis")
+    axes[2].imshow(fmap, cmap="viridis", interpolation="nearest")
     axes[2].add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, color="red", lw=2))
     axes[2].set_title(f"feature map {fmap.shape}, stride {state['stride']}, '{state['padding']}'",
                       fontsize=9)
@@ -207,10 +208,10 @@ def plot_pool_state(state, title=None):
     shown[~kept] *= 0.25
     fig, axes = plt.subplots(1, 2, figsize=(9, 4.4), gridspec_kw={"width_ratios": [fmap.shape[1], max(
         out.shape[1], fmap.shape[1] // 2)]})
-    axes[0].imshow(shown)
+    axes[0].imshow(shown, interpolation="nearest")
     what = "kept (bright)" if state["mode"] == "max" else "inside a window (bright)"
     axes[0].set_title(f"feature map {fmap.shape}: {int(kept.sum()):,} values {what}", fontsize=9)
-    axes[1].imshow(out, cmap="viridis", vmin=vmin, vmax=vmax)
+    axes[1].imshow(out, cmap="viridis", vmin=vmin, vmax=vmax, interpolation="nearest")
     axes[1].set_title(f"{state['mode']} pooled {out.shape}", fontsize=9)
     for ax in axes:
         ax.grid(False)
@@ -241,5 +242,25 @@ def plot_shrinking(layers, title=None):
     ax.set_aspect("equal")
     ax.axis("off")
     ax.set_title(title or "height x width x channels after each layer (squares to scale)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_image_sizes(sizes, title=None):
+    """Width against height of every image, and the spread of aspect ratios (section 5.2.2 data)."""
+    import numpy as np
+
+    sizes = np.asarray(sizes, dtype=float).reshape(-1, 2)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    ax1.scatter(sizes[:, 0], sizes[:, 1], s=8, alpha=0.5)
+    ax1.plot([0, sizes.max()], [0, sizes.max()], color="gray", lw=0.8, ls="--", label="square")
+    ax1.set(xlabel="width (px)", ylabel="height (px)", title=f"{len(sizes)} images")
+    ax1.set_aspect("equal")
+    ax1.legend(loc="lower right")
+    ax2.hist(sizes[:, 0] / sizes[:, 1], bins=30)
+    ax2.axvline(1.0, color="gray", lw=0.8, ls="--")
+    ax2.set(xlabel="aspect ratio (width / height)", ylabel="images", title="every image becomes 150x150")
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return fig

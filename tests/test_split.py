@@ -234,3 +234,8 @@ def test_prepare_rejects_archive_options_for_synthetic(tiny_profile):
     with pytest.raises(ValueError, match="real-photo"):
         data.prepare("synthetic", profile="tiny", archive="photos.zip")
     assert not config.data_dir().exists()
+
+
+def test_image_sizes_reads_every_image(tiny_split):
+    sizes = data.image_sizes("train")
+    assert sizes == [(64, 48)] * 12  # conftest writes 6 per class at 64x48

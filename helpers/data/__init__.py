@@ -14,7 +14,7 @@ from .. import config
 from .split import make_small_dataset, read_manifest, source_images, split_counts
 
 __all__ = ["prepare", "prepare_synthetic", "make_small_dataset", "split_counts", "current_source",
-           "require_split", "sample_paths", "available_sources"]
+           "require_split", "sample_paths", "image_sizes", "available_sources"]
 
 SYNTHETIC = "synthetic"
 SYNTHETIC_MARKER = "synthetic.json"
@@ -122,3 +122,16 @@ def sample_paths(split="train", n=8, seed=config.SEED, dest=None):
     for i in range(max(len(v) for v in picks.values())):
         out.extend(picks[cls][i] for cls in config.CLASSES if i < len(picks[cls]))
     return out
+
+
+def image_sizes(split="train", dest=None):
+    """(width, height) of every image in a split, both classes, read from the file headers."""
+    from PIL import Image
+
+    root = require_split(dest) / split
+    sizes = []
+    for cls in config.CLASSES:
+        for path in sorted((root / cls).iterdir()):
+            with Image.open(path) as img:
+                sizes.append(img.size)
+    return sizes

@@ -35,7 +35,8 @@ $(STAMP): requirements.txt pyproject.toml
 setup: $(STAMP)  ## Create .venv and install the pinned requirements (does nothing when up to date)
 
 data: $(STAMP)  ## Prepare the data set for PROFILE (quick|full) from SOURCE (default synthetic)
-	COURSE_PROFILE=$(PROFILE) $(PY) -m helpers data --source $(SOURCE) $(if $(ARCHIVE),--archive $(ARCHIVE))
+	COURSE_PROFILE=$(PROFILE) $(PY) -m helpers data --source $(SOURCE) $(if $(ARCHIVE),--archive $(ARCHIVE)) \
+	  $(if $(URL),--url $(URL)) $(if $(SHA256),--sha256 $(SHA256))
 
 status: $(STAMP)  ## Show profile, data source, split counts and trained models
 	COURSE_PROFILE=$(PROFILE) $(PY) -m helpers status
@@ -56,6 +57,17 @@ run: $(STAMP)  ## Execute every notebook headless into build/executed/ with PROF
 	mkdir -p build/executed
 	COURSE_PROFILE=$(PROFILE) $(VENV)/bin/jupyter nbconvert --to notebook --execute \
 	  --ExecutePreprocessor.timeout=-1 --output-dir build/executed notebooks/*.ipynb
+
+# Real photos: a quick-profile split made through the real archive path, then notebooks 03-06 on it.
+REAL_ENV := COURSE_PROFILE=quick COURSE_DATA_DIR=$(CURDIR)/build/real-data COURSE_MODELS_DIR=$(CURDIR)/build/real-models
+REAL_NOTEBOOKS = $(wildcard notebooks/03_*.ipynb notebooks/04_*.ipynb notebooks/05_*.ipynb notebooks/06_*.ipynb)
+.PHONY: test-real
+test-real: $(STAMP)  ## Notebooks 03-06 on real photos: ARCHIVE=Kaggle's train.zip or dogs-vs-cats.zip
+	@test -n "$(ARCHIVE)" || { echo "test-real: pass ARCHIVE=path/to/train.zip (Kaggle's train.zip or dogs-vs-cats.zip)"; exit 1; }
+	$(REAL_ENV) $(PY) -m helpers data --source kaggle --archive $(ARCHIVE)
+	$(REAL_ENV) COURSE_REAL_ARCHIVE=$(abspath $(ARCHIVE)) $(PY) -m pytest -q -m real tests/test_sources.py
+	$(if $(REAL_NOTEBOOKS),$(REAL_ENV) $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
+	  --nbval-sanitize-with tests/nbval_real.cfg $(REAL_NOTEBOOKS),echo "test-real: no notebooks 03-06 yet")
 
 clean:  ## Remove build output and caches (keeps data/, models/ and .venv/)
 	rm -rf build .pytest_cache

@@ -369,3 +369,26 @@ def test_command_line_and_status_name_the_source(server, archives, capsys):
     assert server.ranges("nope.zip") == []
     assert main(["data", "--source", "microsoft", "--url", server.url("nope.zip"), "--sha256", "0" * 64]) == 1
     assert "--archive PATH/TO/kagglecatsanddogs_5340.zip" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- real photos (make test-real)
+
+@pytest.mark.real
+def test_real_archive_gives_the_quick_split():
+    """Kaggle's train.zip layout with real photos: every photo kept, first ones in index order."""
+    archive = os.environ.get("COURSE_REAL_ARCHIVE")
+    if not archive:
+        pytest.skip("set COURSE_REAL_ARCHIVE to a real train.zip (make test-real ARCHIVE=...)")
+    data.prepare("kaggle", archive=archive)
+    report = sources.read_report(config.source_dir("kaggle"))
+    with zipfile.ZipFile(archive) as zf:
+        names = [n for n in zf.namelist() if sources.LAYOUTS["kaggle"].fullmatch(n)]
+    total = report["counts"]["cats"]["valid"] + report["counts"]["dogs"]["valid"]
+    assert total + len(report["skipped"]) == len(names)
+    assert data.split_counts() == {s: {"cats": n, "dogs": n} for s, n in zip(config.SPLITS, (100, 50, 50))}
+    for cls, prefix in (("cats", "cat"), ("dogs", "dog")):
+        valid = sorted(int(p.name.split(".")[1]) for p in (config.source_dir("kaggle") / "train").glob(f"{prefix}.*"))
+        assert split_names("train", cls) == [f"{prefix}.{i}.jpg" for i in valid[:100]]
+        assert split_names("test", cls) == [f"{prefix}.{i}.jpg" for i in valid[150:200]]
+    sizes = {Image.open(p).size for p in (config.small_dataset_dir() / "train" / "cats").iterdir()}
+    assert len(sizes) > 20  # real photos come in many sizes

@@ -3,6 +3,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import stat
 import sys
 import zipfile
@@ -134,6 +135,24 @@ def test_second_prepare_reuses_the_source_without_downloading(server, archives):
     data.prepare("microsoft")
     assert len(server.requests) == requests_before
     expect_split(valid)
+
+
+def test_verified_download_is_kept_and_reused(server, archives):
+    path, blob, valid = archives["microsoft"]
+    url = server.add("ms.zip", blob)
+    data.prepare("microsoft", url=url, sha256=sha(blob))
+    assert (sources.downloads_dir() / "kagglecatsanddogs_5340.zip").read_bytes() == blob
+    shutil.rmtree(config.source_dir("microsoft"))
+    data.prepare("microsoft", url=url, sha256=sha(blob), force=True)
+    assert len(server.ranges("ms.zip")) == 1  # checked again, not downloaded again
+    expect_split(valid)
+
+
+def test_archive_by_hand_is_checked_against_the_published_size(archives):
+    path, blob, pools = archives["google"]
+    with pytest.raises(dl.VerificationError, match="expected 68,606,236 bytes"):
+        data.prepare("google", archive=path)
+    assert path.read_bytes() == blob and not config.source_dir("google").exists()
 
 
 def test_download_resumes_after_the_server_drops_the_connection(server, archives, monkeypatch):

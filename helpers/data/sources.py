@@ -139,28 +139,30 @@ def kaggle_download(folder):
     if target.exists() and zipfile.is_zipfile(target):
         print(f"Using {target.name} downloaded earlier.")
         return target
+    target.unlink(missing_ok=True)  # an interrupted earlier download: the kaggle command could keep it
     check_free_space(folder, 850_000_000, "download dogs-vs-cats.zip")
     command = [exe, "competitions", "download", "-c", KAGGLE_COMPETITION, "-p", str(folder)]
     print("Running: kaggle competitions download -c dogs-vs-cats", flush=True)
     proc = subprocess.run(command, capture_output=True, text=True)
     output = (proc.stdout or "") + (proc.stderr or "")
-    if "401" in output or "Unauthorized" in output:
+    failed = proc.returncode != 0 or not target.is_file()
+    if failed and re.search(r"\b401\b|Unauthorized", output):
         raise SourceError("Kaggle answered 401 Unauthorized: your credentials were not accepted. "
                           "Create a new API token at https://www.kaggle.com/settings, replace "
                           "~/.kaggle/kaggle.json (or KAGGLE_USERNAME/KAGGLE_KEY) with it, and retry.\n"
                           + KAGGLE_BY_HAND)
-    if "403" in output or "Forbidden" in output:
+    if failed and re.search(r"\b403\b|Forbidden", output):
         raise SourceError("Kaggle answered 403 Forbidden: your account has not accepted this "
                           "competition's rules. Open https://www.kaggle.com/c/dogs-vs-cats/rules, "
                           "click 'I Understand and Accept', and run the same command again.\n"
                           + KAGGLE_BY_HAND)
-    if proc.returncode != 0 or not target.is_file():
+    if failed:
         tail = output.strip()[-600:] or f"exit status {proc.returncode}"
         raise SourceError(f"The kaggle command failed:\n{tail}\n" + KAGGLE_BY_HAND)
     return target
 
 
-def expected_checks(spec, url=None, sha256=None):
+def expected_checks(spec, sha256=None):
     """(size, sha256) a file must match: --sha256 replaces both; otherwise the published values."""
     if sha256:
         return None, sha256.strip().lower()
@@ -169,7 +171,7 @@ def expected_checks(spec, url=None, sha256=None):
 
 def obtain_archive(spec, archive=None, url=None, sha256=None, progress=True):
     """Verified archive for a source: (path, computed sha256). Downloads when no archive is given."""
-    size, digest = expected_checks(spec, url, sha256)
+    size, digest = expected_checks(spec, sha256)
     if archive is not None:
         path = Path(archive).expanduser()
         if not path.is_file():

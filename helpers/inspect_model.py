@@ -229,21 +229,34 @@ def last_conv_layer(model):
     return convs[-1].name
 
 
+def _forward_keeping(model, layer_name, x):
+    """(output of layer_name, model output) for a batch, in one differentiable pass."""
+    import keras
+
+    if isinstance(model, keras.Sequential):
+        # layer by layer: a loaded Sequential model's layers were called several times while it
+        # was rebuilt, and their `.output` tensors need not connect to `model.outputs`
+        kept = None
+        for layer in model.layers:
+            x = layer(x, training=False)
+            kept = x if layer.name == layer_name else kept
+        return kept, x
+    grad_model = keras.Model(model.inputs[0], [model.get_layer(layer_name).output, model.outputs[0]])
+    return grad_model(x, training=False)
+
+
 def grad_cam(model, image, target="predicted", layer_name=None):
     """Section 5.4.3: Grad-CAM heatmap (h, w) in [0, 1] at the layer's resolution.
 
     target: "dog", "cat" or "predicted". The single sigmoid output is the dog probability p;
     the cat score is 1 - p. Channels are weighted by the mean gradient of the score.
     """
-    import keras
     import tensorflow as tf
 
     layer_name = layer_name or last_conv_layer(model)
-    grad_model = keras.Model(model.inputs[0], [model.get_layer(layer_name).output, model.outputs[0]])
     x = tf.constant(np.asarray(image, "float32")[None])
     with tf.GradientTape() as tape:
-        conv_out, prob = grad_model(x, training=False)
-        tape.watch(conv_out)
+        conv_out, prob = _forward_keeping(model, layer_name, x)
         p = prob[0, 0]
         if target == "predicted":
             target = "dog" if float(p) >= 0.5 else "cat"

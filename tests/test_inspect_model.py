@@ -230,3 +230,16 @@ def test_activation_explorer_without_data_uses_a_noise_image():
 
     box = widgets.activation_explorer(small_convnet(size=32))
     assert "noise" in box.image_picker.value and box.activation.shape == (30, 30)
+
+
+def test_inspection_works_on_a_saved_and_loaded_model(tmp_path):
+    model = small_convnet()
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    image = np.random.default_rng(6).random((32, 32, 3)).astype("float32")
+    np.testing.assert_allclose(im.grad_cam(loaded, image, "dog"), im.grad_cam(model, image, "dog"), atol=1e-5)
+    np.testing.assert_allclose(im.grad_cam(loaded, image, "cat"), im.grad_cam(model, image, "cat"), atol=1e-5)
+    for (name, a), b in zip(im.activations(loaded, image).items(), im.activations(model, image).values()):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+    patterns = im.filter_patterns(loaded, im.last_conv_layer(loaded), [0, 1], steps=2, progress=False)
+    assert patterns.shape == (2, 32, 32, 3)

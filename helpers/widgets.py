@@ -332,16 +332,20 @@ class ConvExplorer(W.VBox):
         i, j = self.position
         top, left = ops.window_origin(i, j, self.image.shape, (3, 3), self.stride, self.padding)
         top, left = top + self._pad[0], left + self._pad[1]
-        inp = upscale(self._input_base)
-        outline(inp, top * SCALE, left * SCALE, 3 * SCALE, 3 * SCALE)
         fmap = self._feature_base.copy()
         outline(fmap, i * SCALE, j * SCALE, SCALE, SCALE)
-        zoom = close_up(self._input_base, top, left, 3)
+        views = [(self.feature_view, fmap)]
+        key = (self.image_picker.value, self.padding, self.stride, top, left)
+        if key != getattr(self, "_input_key", None):  # the window moved: redraw the input side too
+            inp = upscale(self._input_base)
+            outline(inp, top * SCALE, left * SCALE, 3 * SCALE, 3 * SCALE)
+            views += [(self.input_view, inp), (self.zoom_view, close_up(self._input_base, top, left, 3))]
+            self._input_key = key
         step_html = step_text(self.patch, self.kernel, self.product, self.value, (i, j),
                               self.step_slider.value, self.step_slider.max + 1)
         shape_html = shape_text(self.image.shape, self.feature_map.shape, self.formula(),
                                 self.padding, self._pad)
-        for view, pixels in ((self.input_view, inp), (self.feature_view, fmap), (self.zoom_view, zoom)):
+        for view, pixels in views:
             with view.hold_sync():
                 set_image(view, pixels)
         self.step_label.value = step_html

@@ -353,6 +353,48 @@ class Lab:
         self.wait_idle(60)
         return self.image_digest(css_class)
 
+    def text(self, css_class):
+        """The visible text of a widget."""
+        return self.widget(css_class).inner_text()
+
+    def slider(self, css_class):
+        """The handle of an ipywidgets slider (noUiSlider: role=slider with aria-value*)."""
+        return self.widget(css_class).locator(".noUi-handle").first
+
+    def slider_value(self, css_class):
+        """A slider's value as its readout shows it (a float; ints stay integral)."""
+        return float(self.widget(css_class).locator(".widget-readout").inner_text().strip())
+
+    def drag_slider(self, css_class, value):
+        """Drag a slider's handle with the mouse to where `value` sits on its track."""
+        widget = self.widget(css_class)
+        handle = self.slider(css_class)
+        lo, hi = (float(handle.get_attribute(a)) for a in ("aria-valuemin", "aria-valuemax"))
+        track = widget.locator(".noUi-base").first.bounding_box()
+        box = handle.bounding_box()
+        x0, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        x1 = track["x"] + track["width"] * (value - lo) / (hi - lo)
+        self.page.mouse.move(x0, y)
+        self.page.mouse.down()
+        self.page.mouse.move(x1, y, steps=12)
+        self.page.mouse.up()
+
+    def press_slider(self, css_class, key, times=1):
+        """Focus a slider's handle (click) and press a key, e.g. ArrowRight, like a learner."""
+        handle = self.slider(css_class)
+        handle.focus()
+        for _ in range(times):
+            handle.press(key)
+
+    def pick_next(self, css_class):
+        """Pick the option after the current one in a Dropdown (as choosing it from the list does)."""
+        select = self.widget(css_class).locator("select")
+        options = select.locator("option").all_inner_texts()
+        current = select.evaluate("s => s.options[s.selectedIndex].text")
+        choice = options[(options.index(current) + 1) % len(options)]
+        select.select_option(label=choice)
+        return current, choice
+
     def screenshot(self, name):
         """Save the visible lab to build/screenshots/<name>.png; return the path."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -18,7 +18,7 @@ ifeq ($(shell id -u),0)
 ROOT_FLAG := --allow-root
 endif
 
-.PHONY: help setup data lab test test-unit test-notebooks run status clean
+.PHONY: help setup data lab test test-unit test-notebooks test-browser browser-deps run status clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -44,7 +44,7 @@ status: $(STAMP)  ## Show profile, data source, split counts and trained models
 lab: setup data  ## Install, prepare data and open JupyterLab on notebooks/ (LAB_ARGS for extra flags)
 	COURSE_PROFILE=$(PROFILE) $(VENV)/bin/jupyter lab notebooks/ $(ROOT_FLAG) $(LAB_ARGS)
 
-test: test-unit test-notebooks  ## Unit tests, then every notebook under nbval in the quick profile
+test: test-unit test-notebooks test-browser  ## Unit tests, every notebook under nbval, then the notebooks in a real browser
 
 test-unit: $(STAMP)  ## Unit tests and the notebook hygiene check
 	$(TEST_ENV) $(PY) -m pytest -q -m "not browser and not real" tests
@@ -52,6 +52,14 @@ test-unit: $(STAMP)  ## Unit tests and the notebook hygiene check
 test-notebooks: $(STAMP)  ## Every notebook under nbval (quick profile, synthetic data)
 	$(TEST_ENV) $(PY) -m helpers data --source synthetic
 	$(TEST_ENV) $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=900 notebooks
+
+browser-deps:  ## Install Chromium for the browser tests with apt-get (skipped when /usr/bin/chromium exists)
+	@if [ -x /usr/bin/chromium ]; then echo "browser-deps: /usr/bin/chromium is installed"; \
+	elif [ "$$(id -u)" != 0 ]; then echo "browser-deps: installing Chromium needs root: sudo make browser-deps"; exit 1; \
+	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
+
+test-browser: $(STAMP)  ## JupyterLab in headless Chromium: run the notebooks and drag the widgets (needs browser-deps)
+	$(TEST_ENV) $(PY) -m pytest -q -m browser tests/browser
 
 run: $(STAMP)  ## Execute every notebook headless into build/executed/ with PROFILE
 	mkdir -p build/executed

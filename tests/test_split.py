@@ -1,6 +1,7 @@
 """The book's split: index order, counts, manifest, idempotence, rename swap, the too-few error."""
 import hashlib
 import json
+import os
 import shutil
 
 import numpy as np
@@ -239,3 +240,19 @@ def test_prepare_rejects_archive_options_for_synthetic(tiny_profile):
 def test_image_sizes_reads_every_image(tiny_split):
     sizes = data.image_sizes("train")
     assert sizes == [(64, 48)] * 12  # conftest writes 6 per class at 64x48
+
+
+def test_leftovers_of_dead_runs_are_removed_live_ones_kept(source):
+    import subprocess
+    import sys
+
+    dest = config.small_dataset_dir()
+    dest.parent.mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+    (dest.parent / f".cats_and_dogs_small.tmp-{dead}" / "train").mkdir(parents=True)
+    (dest.parent / f".cats_and_dogs_small.old-{dead}").mkdir()
+    live = dest.parent / f".cats_and_dogs_small.tmp-{os.getppid()}"  # a running process (pytest's parent)
+    live.mkdir()
+    data.make_small_dataset(source, profile=TINY)
+    assert sorted(p.name for p in dest.parent.iterdir()) == sorted(["cats_and_dogs_small", live.name])

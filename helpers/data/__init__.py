@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from .. import config
-from .split import make_small_dataset, read_manifest, source_images, split_counts
+from .split import make_small_dataset, read_manifest, remove_stale, source_images, split_counts
 
 __all__ = ["prepare", "prepare_synthetic", "make_small_dataset", "split_counts", "current_source",
            "require_split", "sample_paths", "image_sizes", "available_sources"]
@@ -49,8 +49,8 @@ def prepare_synthetic(per_class, seed=config.SEED, force=False, workers=None):
     if not force and _synthetic_complete(folder, per_class, seed):
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(folder)
     tmp = folder.parent / f".{SYNTHETIC}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
     try:
         synthetic.generate(tmp, per_class, seed=seed, workers=workers)
         (tmp / SYNTHETIC_MARKER).write_text(json.dumps({"seed": seed, "per_class": per_class}), encoding="utf-8")
@@ -78,7 +78,7 @@ def fetch_real(source, archive=None, url=None, sha256=None):
 
 def prepare(source=SYNTHETIC, profile=None, force=False, archive=None, url=None, sha256=None):
     """Make sure the source and the book's split exist for the profile; return the split's path."""
-    profile = config.get_profile(profile)
+    profile = profile if isinstance(profile, config.Profile) else config.get_profile(profile)
     if source == SYNTHETIC:
         if archive or url or sha256:
             raise ValueError("--archive/--url/--sha256 belong to real-photo sources, not 'synthetic'.")

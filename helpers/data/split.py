@@ -113,10 +113,22 @@ def print_counts(counts):
             print(f"total {BOOK_SPLIT_NAMES[split]} {cls[:-1]} images:", counts[split][cls])
 
 
-def _remove_stale(dest):
-    """Delete temporary folders left by an interrupted earlier run."""
-    for stale in dest.parent.glob(f".{dest.name}.*"):
-        if stale.is_dir():
+def _pid_alive(pid):
+    """True when a process with this id is running (so its temporary folder is in use)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def remove_stale(dest):
+    """Delete dest's temporary siblings (.<name>.tmp-PID, .old-PID) left by interrupted runs."""
+    for stale in dest.parent.glob(f".{dest.name}.*-*"):
+        pid = stale.name.rsplit("-", 1)[-1]
+        if stale.is_dir() and (not pid.isdigit() or int(pid) == os.getpid() or not _pid_alive(int(pid))):
             shutil.rmtree(stale, ignore_errors=True)
 
 
@@ -166,7 +178,7 @@ def make_small_dataset(source_dir, dest=None, profile=None, force=False, source=
             print(f"Split already complete in {dest.name}/ ({source}, {profile.name} profile): kept.")
     else:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale(dest)
+        remove_stale(dest)
         tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}"
         try:
             counts = _write_split(tmp, plan, source, profile)

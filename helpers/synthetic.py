@@ -11,7 +11,7 @@ exactly like the real photos.
 """
 import math
 import os
-from multiprocessing import Pool
+import multiprocessing
 from pathlib import Path
 
 import numpy as np
@@ -300,7 +300,8 @@ def generate(dest, per_class, seed=SEED, workers=None, start=0, progress=True):
             _write_one(task)
             bar.update()
     else:
-        with Pool(workers) as pool:
+        # spawn, not fork: a notebook kernel has TensorFlow's threads running, and forking those can hang.
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
             for _ in pool.imap_unordered(_write_one, tasks, chunksize=8):
                 bar.update()
     bar.close()

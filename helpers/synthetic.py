@@ -120,7 +120,7 @@ def _ellipse_points(centre, a, b, angle, n=24):
             for t in np.linspace(0, 2 * math.pi, n, endpoint=False)]
 
 
-def _cat_features(rng, draw, c, r, fur, second):
+def _cat_features(rng, draw, c, r, fur):
     """Pointed ears, almond eyes with slit pupils, small nose, short mouth and whiskers."""
     eye = _jitter(rng, EYE_COLOURS[rng.integers(0, len(EYE_COLOURS))], 12)
     dx, ey = r * rng.uniform(0.32, 0.42), c - r * rng.uniform(0.05, 0.18)
@@ -147,7 +147,7 @@ def _cat_features(rng, draw, c, r, fur, second):
                       fill=whisker, width=max(1, int(r * 0.018)))
 
 
-def _dog_features(rng, draw, c, r, fur, second):
+def _dog_features(rng, draw, c, r, fur):
     """Round eyes, a long muzzle with a big nose, a mouth and sometimes a tongue."""
     eye = _jitter(rng, EYE_COLOURS[rng.integers(0, len(EYE_COLOURS))], 12)
     dx, ey = r * rng.uniform(0.3, 0.4), c - r * rng.uniform(0.12, 0.25)
@@ -184,6 +184,8 @@ def _head(rng, cls, r):
     mdraw = ImageDraw.Draw(mask)
     rx, ry = r * rng.uniform(0.9, 1.1), r * rng.uniform(0.85, 1.0)
     ear_colour = base if rng.random() < 0.5 else second
+    ears_behind = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    floppy = False
     if cls == "cat":  # pointed triangular ears on top, pink inside
         spread, height = rng.uniform(0.45, 0.7), r * rng.uniform(0.65, 0.95)
         tilt = rng.uniform(0.05, 0.3)
@@ -196,13 +198,11 @@ def _head(rng, cls, r):
                      (apex[0] - sx * r * 0.04, apex[1] + height * 0.3)]
             draw.polygon(inner, fill=_jitter(rng, (226, 150, 156), 20))
         mdraw.ellipse([c - rx, c - ry, c + rx, c + ry], fill=255)
-        ears_behind = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     else:  # floppy or rounded ears, long muzzle
-        ears_behind = Image.new("RGBA", (size, size), (0, 0, 0, 0))
         edraw = ImageDraw.Draw(ears_behind)
         ear_colour = _jitter(rng, ear_colour, 25)
         floppy = rng.random() < 0.65
-        if floppy:  # long lobes hanging over the sides of the face (drawn in front, below)
+        if floppy:  # long lobes hanging over the sides of the face (drawn over the fur, below)
             length, width = r * rng.uniform(0.9, 1.3), r * rng.uniform(0.38, 0.52)
             floppy_ears = []
             for sx in (-1, 1):
@@ -231,10 +231,10 @@ def _head(rng, cls, r):
     head = Image.alpha_composite(ears_behind, head)
     head = Image.alpha_composite(head, layer)  # inner ears / ear centres drawn on layer
     fdraw = ImageDraw.Draw(head)
-    if cls == "dog" and floppy:
+    if floppy:
         for pts in floppy_ears:
             fdraw.polygon(pts, fill=ear_colour, outline=_jitter(rng, (40, 30, 25), 15))
-    (_cat_features if cls == "cat" else _dog_features)(rng, fdraw, c, r, base, second)
+    (_cat_features if cls == "cat" else _dog_features)(rng, fdraw, c, r, base)
     return head
 
 

@@ -263,6 +263,12 @@ def test_kaggle_without_credentials_or_command(tmp_path, monkeypatch):
         data.prepare("kaggle")
 
 
+def test_kaggle_mirror_failure_explains_the_manual_download(server):
+    with pytest.raises(sources.SourceError, match="Download All") as err:
+        data.prepare("kaggle", url=server.url("missing.zip"))
+    assert "404" in str(err.value) and "--archive PATH/TO/dogs-vs-cats.zip" in str(err.value)
+
+
 # ---------------------------------------------------------------- failures leave good data alone
 
 def test_published_checksum_mismatch_stops_and_keeps_the_file_aside(server, archives, good_split):

@@ -98,6 +98,8 @@ def downloads_dir():
 
 def hand_download_help(spec, error):
     """The message shown when a host cannot be reached: what to fetch by hand and the command to use it."""
+    if not spec.urls:
+        return f"Could not download the {spec.name} archive: {error}\n" + KAGGLE_BY_HAND
     where = "\n".join(f"    {u}" for u in spec.urls)
     size = f" ({spec.size:,} bytes)" if spec.size else ""
     return (f"Could not download the {spec.name} archive: {error}\n"

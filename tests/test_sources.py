@@ -8,7 +8,6 @@ import stat
 import sys
 import zipfile
 from collections import namedtuple
-from pathlib import Path
 
 import pytest
 from PIL import Image

@@ -324,7 +324,7 @@ def _check_batch(executor, items):
     return list(executor.map(check_jpeg, [data for _, data in items]))
 
 
-def normalise(spec, zf, layout, out, progress=True, workers=None):
+def normalise(zf, layout, out, progress=True, workers=None):
     """Write the valid photos of `zf` to out/train/cat.N.jpg; return the report's counts and lists."""
     from tqdm.auto import tqdm
 
@@ -472,7 +472,7 @@ def build(spec, archive, archive_sha, dest, progress=True):
         with zf:
             photos_zf, layout = _open_layout(spec, zf, Path(archive).name, scratch)
             with photos_zf:
-                result = normalise(spec, photos_zf, layout, work, progress=progress)
+                result = normalise(photos_zf, layout, work, progress=progress)
         report = {
             "source": spec.name, "title": spec.title, "license": spec.license,
             "archive": Path(archive).name, "archive_size": Path(archive).stat().st_size,

@@ -747,7 +747,8 @@ def augmentation_explorer(n=9, seed=None, paths=None, book_settings=True):
         code.value = (f"<pre style='font-size:12px'>datagen = {call}\n"
                       f"# this preview: datagen.random_transform(x, seed={box.state['seed']} + i)"
                       f" for i in range({len(images)})</pre>")
-        info.value = ("<small>Each tile is one random draw of the settings on the left."
+        info.value = ("<small>Each tile is one random draw of the settings on the left. "
+                      "shear_range is in degrees (the book's 0.2 meant radians, about 11.5°)."
                       + (" No training images found: showing a generated image." if fallback else "")
                       + "</small>")
         box.state.update(image=x, images=images, grid=canvas, kwargs=kwargs, call=call, path=path)

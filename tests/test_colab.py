@@ -1,0 +1,186 @@
+"""The Colab path, simulated: detection, links, the first cell and the commands it would run (none are run)."""
+import json
+import subprocess
+import sys
+import textwrap
+import types
+from pathlib import Path
+
+import pytest
+
+from helpers import colab, config
+
+REPO = Path(__file__).resolve().parent.parent
+PINS = (REPO / "requirements.txt").read_text(encoding="utf-8")
+COLAB = {"google.colab": types.ModuleType("google.colab")}
+
+
+def test_detection():
+    assert colab.in_colab(COLAB)
+    assert not colab.in_colab({"google": types.ModuleType("google")})
+    assert not colab.in_colab()  # this test does not run on Colab
+
+
+def test_links_come_from_the_one_repository_constant():
+    owner_name = colab.REPOSITORY.removeprefix("https://github.com/")
+    url = colab.colab_url("notebooks/04_baseline_convnet.ipynb")
+    assert url == (f"https://colab.research.google.com/github/{owner_name}/blob/main/"
+                   "notebooks/04_baseline_convnet.ipynb")
+    assert colab.badge_markdown("04_baseline_convnet.ipynb") == f"[![Open In Colab]({colab.BADGE})]({url})"
+    assert colab.first_cell().count(colab.REPOSITORY) == 1
+    assert colab.repository_path("https://github.com/a/b.git") == "a/b"
+    with pytest.raises(ValueError, match="OWNER/NAME"):
+        colab.colab_url("x.ipynb", repository="github.com/a")
+
+
+def test_colab_requirements_keep_every_pin_but_the_tools():
+    lines = colab.colab_requirements(PINS)
+    pinned = [l for l in PINS.splitlines() if l and not l.startswith("#")]
+    tools = [l for l in pinned if l.split("==")[0] in colab.NOT_ON_COLAB]
+    assert "tensorflow==2.21.0" in lines and "keras==3.15.1" in lines
+    assert sorted(lines) == sorted(set(pinned) - set(tools)) and tools
+    gpu = colab.colab_requirements(PINS, gpu=True)
+    assert "tensorflow[and-cuda]==2.21.0" in gpu and "tensorflow==2.21.0" not in gpu
+
+
+def fake_repo(tmp_path):
+    """A folder with the course's requirements, standing in for the clone."""
+    repo = tmp_path / "chapter5"
+    repo.mkdir()
+    (repo / "requirements.txt").write_text(PINS, encoding="utf-8")
+    return repo
+
+
+def test_bootstrap_does_nothing_outside_colab(tmp_path):
+    ran = []
+    assert colab.bootstrap(run=lambda c, **k: ran.append(c), repo=fake_repo(tmp_path)) == []
+    assert ran == [] and not (tmp_path / "chapter5" / "build").exists()
+
+
+def test_bootstrap_commands_on_colab(tmp_path):
+    repo = fake_repo(tmp_path)
+    ran = []
+    commands = colab.bootstrap(run=lambda c, **k: ran.append(c), modules=COLAB, repo=repo, gpu=False,
+                               prepared=False)
+    assert commands == ran and len(ran) == 3
+    requirements = repo / "build" / "colab-requirements.txt"
+    assert ran[0] == [sys.executable, "-m", "pip", "install", "-q", "-r", str(requirements)]
+    assert ran[1] == [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", str(repo)]
+    assert ran[2] == [sys.executable, "-m", "helpers", "data", "--source", "microsoft"]
+    assert requirements.read_text().splitlines() == colab.colab_requirements(PINS)
+    # A second run (e.g. after a restart) installs nothing again, and a prepared split is kept.
+    assert colab.bootstrap(run=lambda c, **k: ran.append(c), modules=COLAB, repo=repo, gpu=False,
+                           prepared=True) == []
+    # A GPU runtime changes the requirements, so they are installed again.
+    again = colab.bootstrap(run=lambda c, **k: None, modules=COLAB, repo=repo, gpu=True, prepared=True)
+    assert len(again) == 2 and "tensorflow[and-cuda]==2.21.0" in requirements.read_text()
+
+
+def test_bootstrap_asks_for_a_restart_when_colab_loaded_other_versions(tmp_path):
+    old_numpy = types.ModuleType("numpy")
+    old_numpy.__version__ = "1.26.4"
+    modules = {**COLAB, "numpy": old_numpy}
+    assert colab.stale_modules(PINS, modules) == ["numpy 1.26.4 (course: 2.4.6)"]
+    with pytest.raises(RuntimeError, match="restart the session"):
+        colab.bootstrap(run=lambda c, **k: None, modules=modules, repo=fake_repo(tmp_path), gpu=False,
+                        prepared=True)
+    assert colab.stale_modules(PINS) == []  # here the pins are what is loaded
+
+
+SIMULATION = textwrap.dedent('''
+    import importlib.abc, json, os, shutil, subprocess, sys, types
+    repo, on_colab, cell = sys.argv[1], sys.argv[2] == "colab", sys.stdin.read()
+    recorded = []
+    if on_colab:  # Colab's kernel has imported google.colab (google itself is protobuf's namespace too)
+        sys.modules["google.colab"] = types.ModuleType("google.colab")
+
+    class NoHelpersYet(importlib.abc.MetaPathFinder):
+        """`import helpers` fails until the clone is on sys.path, as on a fresh Colab runtime."""
+        def find_spec(self, name, path, target=None):
+            if name == "helpers" and not any(p.endswith("chapter5") for p in sys.path):
+                raise ModuleNotFoundError("No module named 'helpers'", name="helpers")
+
+    real_run, real_popen = subprocess.run, subprocess.Popen
+
+    def course_command(cmd):
+        """git, pip or `python -m helpers`: what the Colab path runs (others, e.g. platform's, run for real)."""
+        return isinstance(cmd, list) and (cmd[0] == "git" or "pip" in cmd or "helpers" in cmd)
+
+    def fake_run(cmd, *args, **kwargs):
+        if not course_command(cmd):
+            return real_run(cmd, *args, **kwargs)
+        recorded.append(list(cmd))
+        if cmd[:2] == ["git", "clone"]:  # the clone: a copy of this repository's package
+            os.mkdir("chapter5")
+            shutil.copytree(os.path.join(repo, "helpers"), "chapter5/helpers",
+                            ignore=shutil.ignore_patterns("__pycache__"))
+            shutil.copy(os.path.join(repo, "requirements.txt"), "chapter5")
+        return subprocess.CompletedProcess(cmd, 0)
+
+    def fake_popen(cmd, *args, **kwargs):
+        if not course_command(cmd):
+            return real_popen(cmd, *args, **kwargs)
+        recorded.append(list(cmd))
+        return types.SimpleNamespace(stdout=iter(()), returncode=0, wait=lambda: 0)
+
+    sys.meta_path.insert(0, NoHelpersYet())
+    subprocess.run, subprocess.Popen = fake_run, fake_popen
+    try:
+        exec(cell, {})
+        outcome = "ok"
+    except ModuleNotFoundError as err:
+        outcome = f"ModuleNotFoundError: {err}"
+    print(json.dumps({"outcome": outcome, "commands": recorded}))
+''')
+
+
+def simulate_first_cell(tmp_path, where):
+    """Run the first cell in a fresh Python where `helpers` is not installed; the commands are recorded."""
+    work = tmp_path / where
+    work.mkdir()
+    proc = subprocess.run([sys.executable, "-c", SIMULATION, str(REPO), where], input=colab.first_cell(),
+                          cwd=work, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1]), proc.stdout, work
+
+
+def test_first_cell_on_simulated_colab(tmp_path):
+    result, stdout, work = simulate_first_cell(tmp_path, "colab")
+    assert result["outcome"] == "ok"
+    clone, pip_requirements, pip_helpers, prepare = result["commands"]
+    assert clone == ["git", "clone", "-q", "--depth", "1", colab.REPOSITORY]
+    assert pip_requirements[1:6] == ["-m", "pip", "install", "-q", "-r"]
+    installed = Path(pip_requirements[6]).read_text().splitlines()
+    assert Path(pip_requirements[6]).parent.parent == work / "chapter5"
+    assert installed == colab.colab_requirements(PINS, gpu=colab.has_gpu())
+    assert pip_helpers[-2:] == ["-e", str(work / "chapter5")]
+    assert prepare[1:] == ["-m", "helpers", "data", "--source", "microsoft"]
+    assert "Profile: quick" in stdout  # then the ordinary set-up ran: seed, style, banner
+
+
+def test_first_cell_elsewhere_without_helpers_says_so(tmp_path):
+    result, _, work = simulate_first_cell(tmp_path, "laptop")
+    assert result == {"outcome": "ModuleNotFoundError: No module named 'helpers'", "commands": []}
+    assert list(work.iterdir()) == []
+
+
+def test_first_cell_with_helpers_installed_only_sets_up(capsys):
+    exec(colab.first_cell(), {})
+    assert capsys.readouterr().out.startswith(f"Profile: {config.get_profile().name}")
+
+
+def test_add_to_notebook_is_idempotent(tmp_path):
+    import nbformat
+
+    path = tmp_path / "09_example.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# 09"), nbformat.v4.new_code_cell(colab.PLAIN_FIRST_CELL),
+                nbformat.v4.new_code_cell("print(1)")]
+    nbformat.write(nb, path)
+    assert colab.notebook_problems(nbformat.read(path, as_version=4), path.name)
+    colab.add_to_notebook(path)
+    colab.add_to_notebook(path)
+    done = nbformat.read(path, as_version=4)
+    assert [c.source for c in done.cells] == [colab.badge_markdown(path.name), "# 09", colab.first_cell(),
+                                              "print(1)"]
+    assert colab.notebook_problems(done, path.name) == []

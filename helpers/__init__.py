@@ -11,9 +11,12 @@ __version__ = "0.1.0"
 
 def setup_notebook(seed=None):
     """Seed everything, set the plot style and print one banner line; the first call of every notebook."""
-    from . import config
+    from . import colab, config
 
+    colab.bootstrap()  # on Google Colab only: install the pinned requirements, prepare the photos
     config.set_seed(seed)
+    from . import speed
+    speed.apply_defaults()  # decode each image once per run: same batches, less waiting
     try:
         from . import plots
         plots.set_style()

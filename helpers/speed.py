@@ -112,7 +112,7 @@ def batch_seconds(iterator, batches=2):
     with preserved_random_state():
         first = time_calls(load, steps=1, warmup=0) / n
         repeat = time_calls(load, steps=1, warmup=0) / n
-    if getattr(iterator, "_decode_once_cache", None) is None:
+    if not decodes_once(iterator):
         first = repeat = (first + repeat) / 2
     return first, repeat
 
@@ -211,58 +211,66 @@ def announce_fit_time(model, train, epochs, steps_per_epoch=None, validation=Non
 
 # ---------------------------------------------------------------- decode and resize once per run
 
-def _decode_once_class(base):
-    """A subclass of a flow_from_directory iterator class whose batches reuse decoded, resized pixels."""
-
-    class DecodeOnce(base):
-        """flow_from_directory batches with each file decoded and resized once per run (bit-for-bit the same)."""
-
-        def _load_pixels(self, j):
-            """Image j as the float array load_img + img_to_array give, decoded only the first time."""
-            from keras.src.legacy.preprocessing import image as legacy_image
-
-            pixels = self._decode_once_cache.get(j)
-            if pixels is None:
-                utils = legacy_image.image_utils
-                img = utils.load_img(self.filepaths[j], color_mode=self.color_mode,
-                                     target_size=self.target_size, interpolation=self.interpolation,
-                                     keep_aspect_ratio=self.keep_aspect_ratio)
-                x = utils.img_to_array(img, data_format=self.data_format)
-                if hasattr(img, "close"):
-                    img.close()
-                small = x.astype(np.uint8)
-                pixels = small if np.array_equal(small, x) else x  # 8-bit images: 4x less memory
-                self._decode_once_cache[j] = pixels
-            return pixels.astype(self.dtype)
-
-        def _get_batches_of_transformed_samples(self, index_array):
-            """The parent's batch, with cached pixels and the same random transforms in the same order."""
-            if self.save_to_dir or self.class_mode not in {"binary", "sparse", "categorical", "input", None}:
-                return super()._get_batches_of_transformed_samples(index_array)
-            batch_x = np.zeros((len(index_array),) + self.image_shape, dtype=self.dtype)
-            for i, j in enumerate(index_array):
-                x = self._load_pixels(j)
-                if self.image_data_generator:
-                    params = self.image_data_generator.get_random_transform(x.shape)
-                    x = self.image_data_generator.apply_transform(x, params)
-                    x = self.image_data_generator.standardize(x)
-                batch_x[i] = x
-            if self.class_mode == "input":
-                return batch_x, batch_x.copy()
-            if self.class_mode is None:
-                return batch_x
-            if self.class_mode == "categorical":
-                batch_y = np.zeros((len(batch_x), len(self.class_indices)), dtype=self.dtype)
-                batch_y[np.arange(len(batch_x)), self.classes[index_array]] = 1.0
-            else:
-                batch_y = self.classes[index_array].astype(self.dtype)
-            return batch_x, batch_y
-
-    DecodeOnce.__name__ = DecodeOnce.__qualname__ = f"DecodeOnce{base.__name__}"
-    return DecodeOnce
+_ORIGINAL_BATCHES = None  # DirectoryIterator's own batch method, kept while the faster one is installed
+_DECODE_ONCE_DEFAULT = False
 
 
-_DECODE_ONCE_CLASSES = {}
+def _load_pixels(iterator, j):
+    """Image j as load_img + img_to_array give it, decoded and resized only the first time."""
+    from keras.src.legacy.preprocessing import image as legacy_image
+
+    pixels = iterator._decode_once_cache.get(j)
+    if pixels is None:
+        utils = legacy_image.image_utils
+        img = utils.load_img(iterator.filepaths[j], color_mode=iterator.color_mode,
+                             target_size=iterator.target_size, interpolation=iterator.interpolation,
+                             keep_aspect_ratio=iterator.keep_aspect_ratio)
+        x = utils.img_to_array(img, data_format=iterator.data_format)
+        if hasattr(img, "close"):
+            img.close()
+        small = x.astype(np.uint8)
+        pixels = small if np.array_equal(small, x) else x  # 8-bit images: 4x less memory
+        iterator._decode_once_cache[j] = pixels
+    return pixels.astype(iterator.dtype)
+
+
+def _decode_once_batches(self, index_array):
+    """DirectoryIterator's batch with cached pixels and the same random transforms, in the same order."""
+    if getattr(self, "_decode_once_cache", None) is None:
+        if not _DECODE_ONCE_DEFAULT:
+            return _ORIGINAL_BATCHES(self, index_array)
+        self._decode_once_cache = {}
+    if self.save_to_dir or self.class_mode not in {"binary", "sparse", "categorical", "input", None}:
+        return _ORIGINAL_BATCHES(self, index_array)
+    batch_x = np.zeros((len(index_array),) + self.image_shape, dtype=self.dtype)
+    for i, j in enumerate(index_array):
+        x = _load_pixels(self, j)
+        if self.image_data_generator:
+            params = self.image_data_generator.get_random_transform(x.shape)
+            x = self.image_data_generator.apply_transform(x, params)
+            x = self.image_data_generator.standardize(x)
+        batch_x[i] = x
+    if self.class_mode == "input":
+        return batch_x, batch_x.copy()
+    if self.class_mode is None:
+        return batch_x
+    if self.class_mode == "categorical":
+        batch_y = np.zeros((len(batch_x), len(self.class_indices)), dtype=self.dtype)
+        batch_y[np.arange(len(batch_x)), self.classes[index_array]] = 1.0
+    else:
+        batch_y = self.classes[index_array].astype(self.dtype)
+    return batch_x, batch_y
+
+
+def _install_decode_once():
+    """Give flow_from_directory's iterator class the decode-once batch method (idempotent)."""
+    global _ORIGINAL_BATCHES
+    from keras.src.legacy.preprocessing.image import DirectoryIterator
+
+    if _ORIGINAL_BATCHES is None:
+        _ORIGINAL_BATCHES = DirectoryIterator._get_batches_of_transformed_samples
+        DirectoryIterator._get_batches_of_transformed_samples = _decode_once_batches
+    return DirectoryIterator
 
 
 def decode_once(iterator):
@@ -272,17 +280,27 @@ def decode_once(iterator):
     every epoch); only the JPEG decoding and resizing are skipped after a file's first use.
     Costs about 67 KB of memory per 150x150 colour image. Returns the same iterator.
     """
-    if getattr(iterator, "_decode_once_cache", None) is not None:
-        return iterator
-    if not hasattr(iterator, "filepaths") or not hasattr(iterator, "_get_batches_of_transformed_samples"):
+    if not isinstance(iterator, _install_decode_once()):
         raise TypeError("decode_once needs a flow_from_directory iterator, "
                         f"not {type(iterator).__name__}.")
-    base = type(iterator)
-    if base not in _DECODE_ONCE_CLASSES:
-        _DECODE_ONCE_CLASSES[base] = _decode_once_class(base)
-    iterator._decode_once_cache = {}
-    iterator.__class__ = _DECODE_ONCE_CLASSES[base]
+    if getattr(iterator, "_decode_once_cache", None) is None:
+        iterator._decode_once_cache = {}
     return iterator
+
+
+def decode_once_by_default(enabled=True):
+    """Every flow_from_directory iterator made from now on decodes each file once (see decode_once)."""
+    global _DECODE_ONCE_DEFAULT
+    _install_decode_once()
+    _DECODE_ONCE_DEFAULT = bool(enabled)
+    return _DECODE_ONCE_DEFAULT
+
+
+def decodes_once(iterator):
+    """True when a flow_from_directory iterator decodes each file once (by itself or by default)."""
+    if _ORIGINAL_BATCHES is None or not hasattr(iterator, "filepaths"):
+        return False
+    return _DECODE_ONCE_DEFAULT or getattr(iterator, "_decode_once_cache", None) is not None
 
 
 def cached_images(iterator):
@@ -294,3 +312,12 @@ def cached_images(iterator):
 def epochs_to_minutes(seconds_per_epoch, epochs):
     """Minutes for a number of epochs, rounded up to a whole minute."""
     return math.ceil(seconds_per_epoch * epochs / 60)
+
+
+def apply_defaults(environ=None):
+    """The course's speed-ups that leave results unchanged: decode once (COURSE_DECODE_ONCE=0 turns it off)."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    enabled = environ.get("COURSE_DECODE_ONCE", "1").strip() != "0"
+    return {"decode_once": decode_once_by_default(enabled)}

@@ -82,6 +82,24 @@ def test_decode_once_reads_each_file_once(tiny_split, monkeypatch):
     assert speed.decode_once(iterator) is iterator  # applying twice changes nothing
 
 
+def test_decode_once_by_default_covers_new_iterators(tiny_split):
+    plain = training.flow(training.rescaling_datagen(), "train", batch_size=6)
+    assert not speed.decodes_once(plain)
+    expected = all_batches(plain)
+    try:
+        speed.decode_once_by_default()
+        fast = training.flow(training.rescaling_datagen(), "train", batch_size=6)
+        assert speed.decodes_once(fast)
+        for (x0, y0), (x1, y1) in zip(expected, all_batches(fast)):
+            np.testing.assert_array_equal(x0, x1)
+            np.testing.assert_array_equal(y0, y1)
+        assert speed.cached_images(fast)[0] == 12
+        assert speed.cached_images(fast)[1] == pytest.approx(12 * 150 * 150 * 3 / 1e6)
+    finally:
+        speed.decode_once_by_default(False)
+    assert not speed.decodes_once(training.flow(training.rescaling_datagen(), "train", batch_size=6))
+
+
 def test_decode_once_rejects_other_data():
     with pytest.raises(TypeError, match="flow_from_directory"):
         speed.decode_once(np.zeros((2, 150, 150, 3)))
@@ -146,3 +164,15 @@ def test_announce_is_silent_in_the_quick_profile(capsys):
     est = speed.announce_fit_time(model, np.zeros((4, 8, 8, 2)), 30, steps_per_epoch=2, quick=True)
     assert est["train_batches"] == 2 and est["total_s"] > 0
     assert "about" in capsys.readouterr().out
+
+
+def test_defaults_turn_decode_once_on_unless_told_not_to():
+    try:
+        assert speed.apply_defaults({}) == {"decode_once": True}
+        assert speed.apply_defaults({"COURSE_DECODE_ONCE": "0"}) == {"decode_once": False}
+        import helpers
+
+        helpers.setup_notebook()  # what every notebook's first cell runs
+        assert speed._DECODE_ONCE_DEFAULT
+    finally:
+        speed.decode_once_by_default(False)

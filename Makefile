@@ -77,6 +77,10 @@ test-real: $(STAMP)  ## Notebooks 03-06 on real photos: ARCHIVE=Kaggle's train.z
 	$(if $(REAL_NOTEBOOKS),$(REAL_ENV) $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
 	  --nbval-sanitize-with tests/nbval_real.cfg $(REAL_NOTEBOOKS),echo "test-real: no notebooks 03-06 yet")
 
+.PHONY: bench
+bench: $(STAMP)  ## Speed against the machine's matmul rate: table + benchmarks/results.json (BENCH_ARGS=--quick: minutes)
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)
+
 clean:  ## Remove build output and caches (keeps data/, models/ and .venv/)
 	rm -rf build .pytest_cache
 	find . -name __pycache__ -type d -prune -not -path './.venv/*' -exec rm -rf {} +

@@ -1,0 +1,580 @@
+"""How fast this machine runs the chapter, measured against its own matmul rate (`make bench`).
+
+    python benchmarks/bench.py            # everything, ~20 minutes on 2 cores; writes benchmarks/results.json
+    python benchmarks/bench.py --quick    # a few minutes, smaller samples; writes build/bench/results-quick.json
+
+Every figure comes from the same run. Settings that must be fixed before TensorFlow starts (oneDNN,
+thread pools) are compared in child processes, alternating A, B, C, A, B, C, ... so that other load
+on the machine hits every setting alike; settings that can change in one process (XLA, evaluation
+batch size, decode once) alternate inside one process.
+"""
+import argparse
+import contextlib
+import copy
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+import helpers  # noqa: E402  (sets the course's TensorFlow defaults before TensorFlow loads)
+from helpers import config, speed  # noqa: E402
+
+RESULTS = REPO / "benchmarks" / "results.json"
+QUICK_RESULTS = REPO / "build" / "bench" / "results-quick.json"
+README = REPO / "benchmarks" / "README.md"
+TABLE_START, TABLE_END = "<!-- results:start -->", "<!-- results:end -->"
+
+# Settings fixed at TensorFlow start-up, compared in child processes.
+PROCESS_SETTINGS = {
+    "oneDNN off (TensorFlow's default here)": {"TF_ENABLE_ONEDNN_OPTS": "0"},
+    "oneDNN on (course default)": {"TF_ENABLE_ONEDNN_OPTS": "1"},
+    "oneDNN on, 1 inter-op thread": {"TF_ENABLE_ONEDNN_OPTS": "1", "TF_NUM_INTEROP_THREADS": "1"},
+}
+DEFAULT_SETTING = "oneDNN on (course default)"
+
+
+# ---------------------------------------------------------------- machine
+
+def cpu_model():
+    """The CPU's model name as lscpu reports it."""
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        match = re.search(r"^Model name:\s*(.+)$", out, re.M)
+        if match:
+            return match.group(1).strip()
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine():
+    """What the numbers were measured on."""
+    import keras
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), "gpu": [g.name for g in gpus],
+            "tensorflow": tf.__version__, "keras": keras.__version__, "python": platform.python_version(),
+            "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", ""),
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+# ---------------------------------------------------------------- timing helpers
+
+class EpochTimer:
+    """Keras callback factory: wall time of each epoch's training part and validation part."""
+
+    @staticmethod
+    def make():
+        import keras
+
+        class Timer(keras.callbacks.Callback):
+            """Records (train seconds, validation seconds) per epoch."""
+
+            def __init__(self):
+                super().__init__()
+                self.epochs = []
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self.start, self.test_start, self.test_end = time.perf_counter(), None, None
+
+            def on_test_begin(self, logs=None):
+                self.test_start = time.perf_counter()
+
+            def on_test_end(self, logs=None):
+                self.test_end = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                end = time.perf_counter()
+                train_end = self.test_start or end
+                val = (self.test_end - self.test_start) if self.test_start else 0.0
+                self.epochs.append((train_end - self.start, val))
+
+        return Timer()
+
+
+def median(values):
+    """The median of a non-empty list (None for an empty one)."""
+    return statistics.median(values) if values else None
+
+
+def random_images(n, seed=0):
+    """n uniform random 150x150x3 float32 images and 0/1 labels."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return (rng.random((n,) + config.IMAGE_SIZE + (3,), dtype=np.float32),
+            rng.integers(0, 2, (n, 1)).astype("float32"))
+
+
+def training_rates(model, x, y, batch_size, epochs):
+    """Images/s of each epoch of model.fit on in-memory tensors, after one warm-up epoch."""
+    timer = EpochTimer.make()
+    model.fit(x, y, batch_size=batch_size, epochs=epochs + 1, shuffle=False, verbose=0, callbacks=[timer])
+    return [len(x) / t for t, _ in timer.epochs[1:]]
+
+
+def inference_rate(model, x, batch_size, repeats):
+    """Images/s of model.predict on in-memory tensors (median of repeats, after a warm-up)."""
+    model.predict(x[:batch_size * 2], batch_size=batch_size, verbose=0)
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.predict(x, batch_size=batch_size, verbose=0)
+        rates.append(len(x) / (time.perf_counter() - start))
+    return median(rates)
+
+
+def evaluation_rate(model, x, y, batch_size, repeats):
+    """Images/s of model.evaluate (what validation runs) at one batch size."""
+    model.evaluate(x[:batch_size * 2], y[:batch_size * 2], batch_size=batch_size, verbose=0)
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.evaluate(x, y, batch_size=batch_size, verbose=0)
+        rates.append(len(x) / (time.perf_counter() - start))
+    return median(rates)
+
+
+def baseline(jit_compile=False, seed=0):
+    """The chapter's compiled baseline (listing 5.5), optionally XLA-compiled."""
+    import keras
+
+    from helpers import models
+
+    keras.utils.set_random_seed(seed)
+    model = models.build_baseline()
+    model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.RMSprop(learning_rate=1e-4),
+                  metrics=["accuracy"], jit_compile=jit_compile)
+    return model
+
+
+# ---------------------------------------------------------------- child: compute rates for one setting
+
+def compute_child(quick, in_process_ab):
+    """Matmul, training and inference rates in this process's TensorFlow setting (a dict)."""
+    n_train, epochs = (60, 2) if quick else (200, 3)
+    x, y = random_images(n_train)
+    out = {"matmul_gflops": speed.matmul_gflops(repeats=4 if quick else 8)}
+    model = baseline()
+    flops = speed.training_flops_per_image(model)
+    rates = training_rates(model, x, y, 20, epochs)
+    out["train_images_per_s"] = median(rates)
+    out["train_gflops"] = out["train_images_per_s"] * flops / 1e9
+    out["train_fraction_of_matmul"] = out["train_gflops"] / out["matmul_gflops"]
+    out["inference_images_per_s"] = inference_rate(model, x, 20, 2 if quick else 3)
+    if in_process_ab:
+        out.update(in_process_comparisons(model, x, y, quick))
+    out["matmul_gflops_after"] = speed.matmul_gflops(repeats=4 if quick else 8)
+    return out
+
+
+def in_process_comparisons(model, x, y, quick):
+    """XLA on/off and evaluation batch 20/100, alternating in this process."""
+    import numpy as np
+
+    xla_model = baseline(jit_compile=True)
+    rounds = 1 if quick else 3
+    plain, xla, eval20, eval100 = [], [], [], []
+    for _ in range(rounds):
+        plain += training_rates(model, x, y, 20, 1)
+        xla += training_rates(xla_model, x, y, 20, 1)
+        eval20.append(evaluation_rate(model, x, y, 20, 1))
+        eval100.append(evaluation_rate(model, x, y, 100, 1))
+    # Same weights, same data: XLA's losses must match within float tolerance to be worth keeping.
+    same = baseline(seed=5), baseline(jit_compile=True, seed=5)
+    losses = [m.fit(x[:40], y[:40], batch_size=20, epochs=2, shuffle=False, verbose=0).history["loss"]
+              for m in same]
+    return {"xla_off_images_per_s": median(plain), "xla_on_images_per_s": median(xla),
+            "xla_loss_max_rel_diff": float(np.max(np.abs(np.subtract(*losses)) / np.abs(losses[0]))),
+            "eval_batch20_images_per_s": median(eval20), "eval_batch100_images_per_s": median(eval100)}
+
+
+def run_children(quick, rounds, log):
+    """Each process-level setting in its own child, alternating, `rounds` times; lists of results per setting."""
+    results = {name: [] for name in PROCESS_SETTINGS}
+    for r in range(rounds):
+        for name, env in PROCESS_SETTINGS.items():
+            log(f"  round {r + 1}/{rounds}: {name}")
+            child_env = {**os.environ, **env}
+            if "TF_NUM_INTEROP_THREADS" not in env:
+                child_env.pop("TF_NUM_INTEROP_THREADS", None)
+            args = [sys.executable, str(Path(__file__).resolve()), "--child"]
+            args += ["--quick"] if quick else []
+            args += ["--in-process-ab"] if name == DEFAULT_SETTING else []
+            proc = subprocess.run(args, env=child_env, capture_output=True, text=True)
+            if proc.returncode != 0:
+                raise RuntimeError(f"benchmark child for {name!r} failed:\n{proc.stderr[-3000:]}")
+            results[name].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return results
+
+
+def summarise_children(results):
+    """Medians of every figure per setting."""
+    summary = {}
+    for name, runs in results.items():
+        keys = sorted({k for run in runs for k in run})
+        summary[name] = {k: median([run[k] for run in runs if k in run]) for k in keys}
+        summary[name]["runs"] = len(runs)
+    return summary
+
+
+# ---------------------------------------------------------------- input pipelines
+
+def pipeline_rate(iterator, batches):
+    """Images/s drawing `batches` batches from a flow_from_directory iterator."""
+    n = min(batches, len(iterator))
+    start = time.perf_counter()
+    images = sum(len(iterator[i][0]) for i in range(n))
+    return images / (time.perf_counter() - start)
+
+
+def warm(iterator):
+    """Decode every file of a decode_once iterator once (through a copy), as one epoch would."""
+    twin = copy.copy(iterator)
+    for i in range(len(twin)):
+        twin[i]
+    return iterator
+
+
+def tf_data_pipeline(folder, augment, cache, batch_size=20):
+    """keras.utils.image_dataset_from_directory + preprocessing layers, mapped in parallel and prefetched."""
+    import keras
+    import tensorflow as tf
+
+    ds = keras.utils.image_dataset_from_directory(folder, image_size=config.IMAGE_SIZE, batch_size=batch_size,
+                                                  label_mode="binary", interpolation="nearest",
+                                                  shuffle=True, seed=config.SEED, verbose=False)
+    rescale = keras.layers.Rescaling(1.0 / 255)
+    ds = ds.map(lambda x, y: (rescale(x), y), num_parallel_calls=tf.data.AUTOTUNE)
+    if cache:
+        ds = ds.cache()
+    if augment:
+        layers = keras.Sequential([keras.layers.RandomFlip("horizontal"),
+                                   keras.layers.RandomRotation(40 / 360, fill_mode="nearest"),
+                                   keras.layers.RandomTranslation(0.2, 0.2, fill_mode="nearest"),
+                                   keras.layers.RandomZoom(0.2, fill_mode="nearest")])
+        ds = ds.map(lambda x, y: (layers(x, training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def dataset_rate(ds, batches):
+    """Images/s of one pass over up to `batches` batches of a tf.data pipeline."""
+    start = time.perf_counter()
+    images = sum(int(x.shape[0]) for x, _ in ds.take(batches))
+    return images / (time.perf_counter() - start)
+
+
+def measure_pipelines(split_root, quick, log):
+    """Images/s of each way to feed the training split (no training), decode-once both cold and warm."""
+    from helpers import training
+
+    batches = 10 if quick else 100
+    train_dir = split_root / "train"
+    out = {}
+    for augment in (False, True):
+        label = "augmented" if augment else "rescale only"
+        datagen = training.augmenting_datagen() if augment else training.rescaling_datagen()
+        with contextlib.redirect_stdout(sys.stderr):
+            plain = training.flow(datagen, "train", 20, directory=split_root)
+            fast = speed.decode_once(training.flow(datagen, "train", 20, directory=split_root))
+        log(f"  flow_from_directory, {label}")
+        out[f"flow_from_directory, {label}"] = pipeline_rate(plain, batches)
+        warm(fast)
+        out[f"flow_from_directory, {label}, decoded once"] = pipeline_rate(fast, batches)
+        log(f"  tf.data, {label}")
+        ds = tf_data_pipeline(train_dir, augment, cache=False)
+        dataset_rate(ds, 2)
+        out[f"tf.data + preprocessing layers, {label}"] = dataset_rate(ds, batches)
+        cached = tf_data_pipeline(train_dir, augment, cache=True)
+        dataset_rate(cached, 10 ** 6)  # fill the cache
+        out[f"tf.data + preprocessing layers, {label}, cached"] = dataset_rate(cached, batches)
+    return out
+
+
+# ---------------------------------------------------------------- end to end: the notebooks' fits
+
+def end_to_end(split_root, quick, rounds, log):
+    """Seconds per training image and per validation image of real fits (04: rescale, 06: augmented).
+
+    Alternates plain flow_from_directory with decode-once (warm) so both see the same load.
+    """
+    from helpers import models, training
+
+    steps, val_steps = (4, 3) if quick else (25, 10)
+    runs = {}
+    for r in range(rounds):
+        for augment in (False, True):
+            for cached in (False, True):
+                key = f"{'06 augmented' if augment else '04 rescale'}, {'decoded once' if cached else 'plain'}"
+                log(f"  round {r + 1}/{rounds}: {key}")
+                with contextlib.redirect_stdout(sys.stderr):
+                    batch = 32 if augment else 20
+                    train, validation = training.make_generators(batch, augment=augment, directory=split_root)
+                if cached:
+                    speed.decode_once(train), speed.decode_once(validation)
+                    warm(train), warm(validation)
+                model = models.compile_model(models.build_dropout_model() if augment else models.build_baseline())
+                timer = EpochTimer.make()
+                model.fit(train, epochs=2, steps_per_epoch=steps, validation_data=validation,
+                          validation_steps=val_steps, verbose=0, callbacks=[timer])
+                train_s, val_s = timer.epochs[-1]
+                runs.setdefault(key, []).append({"train_s_per_image": train_s / (steps * batch),
+                                                 "val_s_per_image": val_s / (val_steps * batch)})
+    return {key: {k: median([v[k] for v in values]) for k in values[0]} for key, values in runs.items()}
+
+
+def epoch_estimates(e2e, decode_s_per_image, profile="full"):
+    """Seconds per epoch and minutes per run for notebooks 04 and 06 in a profile, from end-to-end rates."""
+    p = config.get_profile(profile)
+    train_images, val_images = 2 * p.train, 2 * p.validation
+    out = {}
+    for notebook, key_base, epochs in (("04", "04 rescale", p.baseline_epochs),
+                                       ("06", "06 augmented", p.augmented_epochs)):
+        for mode in ("plain", "decoded once"):
+            rates = e2e[f"{key_base}, {mode}"]
+            epoch = train_images * rates["train_s_per_image"] + val_images * rates["val_s_per_image"]
+            first = (train_images + val_images) * decode_s_per_image if mode == "decoded once" else 0.0
+            out[f"{notebook}, {mode}"] = {"epoch_s": epoch, "epochs": epochs,
+                                          "run_min": (epoch * epochs + first) / 60}
+    return out
+
+
+# ---------------------------------------------------------------- how hard is the data set?
+
+def load_split_arrays(folder, size):
+    """All images of a split folder, downscaled to size x size, as float arrays in [0, 1], and labels."""
+    import numpy as np
+    from PIL import Image
+
+    xs, ys = [], []
+    for label, cls in enumerate(config.CLASSES):
+        for path in sorted((folder / cls).iterdir()):
+            with Image.open(path) as img:
+                xs.append(np.asarray(img.convert("RGB").resize((size, size), Image.BILINEAR), dtype=np.float32) / 255)
+            ys.append(label)
+    return np.stack(xs), np.array(ys)
+
+
+def logistic_regression_accuracy(split_root, size=32):
+    """Validation accuracy of a logistic regression on size x size pixels (standardised)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x_train, y_train = load_split_arrays(split_root / "train", size)
+    x_val, y_val = load_split_arrays(split_root / "validation", size)
+    clf = make_pipeline(StandardScaler(), LogisticRegression(C=0.01, max_iter=2000))
+    clf.fit(x_train.reshape(len(x_train), -1), y_train)
+    return {"train": float(clf.score(x_train.reshape(len(x_train), -1), y_train)),
+            "validation": float(clf.score(x_val.reshape(len(x_val), -1), y_val)),
+            "pixels": f"{size}x{size}x3", "train_images": len(x_train), "validation_images": len(x_val)}
+
+
+def convnet_accuracy(split_root, epochs):
+    """The baseline convnet's validation accuracy per epoch on the same split (decode once)."""
+    import keras
+
+    from helpers import models, training
+
+    keras.utils.set_random_seed(config.SEED)
+    with contextlib.redirect_stdout(sys.stderr):
+        train, validation = training.make_generators(20, directory=split_root)
+    speed.decode_once(train), speed.decode_once(validation)
+    model = models.compile_model(models.build_baseline())
+    history = model.fit(train, epochs=epochs, validation_data=validation, verbose=0).history
+    return {"epochs": epochs, "val_accuracy": [round(v, 4) for v in history["val_accuracy"]],
+            "train_accuracy": [round(v, 4) for v in history["accuracy"]],
+            "train_images": train.samples, "validation_images": validation.samples}
+
+
+# ---------------------------------------------------------------- data
+
+def bench_data(quick, data_dir, log):
+    """The split the bench reads: an existing prepared data folder, or the synthetic set in build/bench-data."""
+    if data_dir:
+        root = Path(data_dir).resolve() / config.SMALL_DATASET
+        if not (root / "train").is_dir():
+            raise SystemExit(f"No split in {root}: prepare it with `python -m helpers data --data-dir {data_dir}`.")
+        return root
+    profile = "quick" if quick else "full"
+    folder = REPO / "build" / f"bench-data-{profile}"
+    env = {**os.environ, "COURSE_DATA_DIR": str(folder), "COURSE_PROFILE": profile}
+    log(f"preparing the synthetic {profile} split in {folder.relative_to(REPO)} (once)")
+    subprocess.run([sys.executable, "-m", "helpers", "data", "--source", "synthetic"], env=env, check=True,
+                   cwd=REPO, stdout=sys.stderr)
+    return folder / config.SMALL_DATASET
+
+
+# ---------------------------------------------------------------- report
+
+def fmt(value, digits=0):
+    """A number for the table, or '-'."""
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def table(results):
+    """The results as a Markdown table (also printed)."""
+    m, s = results["machine"], results["settings"]
+    d = s[DEFAULT_SETTING]
+    flops = results["flops"]["training_per_image"] / 1e9
+    rows = [
+        ("Machine", f"{m['cpu']}, {m['cores']} cores{', GPU ' + ', '.join(m['gpu']) if m['gpu'] else ''}; "
+                    f"TensorFlow {m['tensorflow']}, Keras {m['keras']}; {m['date']}"
+                    f"{'; quick run' if results['quick'] else ''}"),
+        ("float32 2048x2048 matmul (the limit)", f"{fmt(d['matmul_gflops'], 1)} GFLOP/s"),
+        ("FLOPs per training image (baseline)", f"{flops:.3f} GFLOP (forward {results['flops']['forward_per_image'] / 1e9:.3f} x 3)"),
+        ("Baseline training, batch 20, in memory",
+         f"{fmt(d['train_images_per_s'], 1)} images/s = {fmt(d['train_gflops'], 1)} GFLOP/s = "
+         f"{fmt(d['train_fraction_of_matmul'], 2)} of the matmul rate"),
+        ("Baseline inference, batch 20", f"{fmt(d['inference_images_per_s'], 1)} images/s"),
+    ]
+    for name, rate in results["pipelines"].items():
+        rows.append((f"Input ({results['data']['source']}): {name}", f"{fmt(rate)} images/s"))
+    for name, rate in results.get("pipelines_photos", {}).items():
+        rows.append((f"Input (photos): {name}", f"{fmt(rate)} images/s"))
+    for name, est in results["estimates"].items():
+        rows.append((f"Notebook {name} (full profile, this data)",
+                     f"{fmt(est['epoch_s'])} s/epoch, {fmt(est['run_min'])} min for {est['epochs']} epochs"))
+    if "difficulty" in results:
+        diff = results["difficulty"]
+        rows.append((f"Difficulty: logistic regression on {diff['logistic']['pixels']} pixels",
+                     f"validation accuracy {diff['logistic']['validation']:.3f} (train {diff['logistic']['train']:.3f})"))
+        conv = diff["convnet"]
+        rows.append((f"Difficulty: baseline convnet after {conv['epochs']} epochs",
+                     f"validation accuracy {conv['val_accuracy'][-1]:.3f} (per epoch: "
+                     f"{', '.join(f'{v:.2f}' for v in conv['val_accuracy'])})"))
+    lines = ["| Figure | Measured |", "|---|---|"] + [f"| {a} | {b} |" for a, b in rows]
+    lines += ["", "| Speed-up (A/B, alternating) | Before | After | Kept |", "|---|---|---|---|"]
+    for ab in results["ab"]:
+        lines.append(f"| {ab['name']} | {ab['before']} | {ab['after']} | {ab['kept']} |")
+    return "\n".join(lines)
+
+
+def ab_rows(settings, e2e, pipelines):
+    """Before/after rows for every speed-up tried, with the decision each measurement supports."""
+    off, on = settings["oneDNN off (TensorFlow's default here)"], settings[DEFAULT_SETTING]
+    inter = settings["oneDNN on, 1 inter-op thread"]
+    rows = []
+
+    def row(name, before, after, unit, kept, digits=1):
+        rows.append({"name": name, "before": f"{fmt(before, digits)} {unit}", "after": f"{fmt(after, digits)} {unit}",
+                     "kept": kept, "before_value": before, "after_value": after})
+
+    row("oneDNN kernels (TF_ENABLE_ONEDNN_OPTS=1), training", off["train_images_per_s"], on["train_images_per_s"],
+        "img/s", "yes (course default)")
+    row("oneDNN kernels, inference", off["inference_images_per_s"], on["inference_images_per_s"], "img/s",
+        "yes (course default)")
+    gain = inter["train_images_per_s"] / on["train_images_per_s"] - 1
+    row("1 inter-op thread instead of TensorFlow's 2 (training)", on["train_images_per_s"],
+        inter["train_images_per_s"], "img/s", "no: within noise" if abs(gain) < 0.05 else
+        ("worth trying" if gain > 0 else "no: slower"))
+    gain = on["xla_on_images_per_s"] / on["xla_off_images_per_s"] - 1
+    row("XLA jit_compile=True (training)", on["xla_off_images_per_s"], on["xla_on_images_per_s"], "img/s",
+        "no: slower" if gain < -0.05 else ("no: within noise" if gain < 0.05 else "worth trying"))
+    gain = on["eval_batch100_images_per_s"] / on["eval_batch20_images_per_s"] - 1
+    row("Evaluation batch 100 instead of 20", on["eval_batch20_images_per_s"], on["eval_batch100_images_per_s"],
+        "img/s", "no: within noise" if abs(gain) < 0.05 else ("worth trying" if gain > 0 else "no: slower"))
+    for nb in ("04 rescale", "06 augmented"):
+        plain, fast = e2e[f"{nb}, plain"], e2e[f"{nb}, decoded once"]
+        before = 1 / (plain["train_s_per_image"])
+        after = 1 / (fast["train_s_per_image"])
+        row(f"Decode + resize once per run, notebook {nb[:2]} fit (training images/s, end to end)", before, after,
+            "img/s", "yes (helpers default)" if after > before * 1.03 else "no: within noise")
+        row(f"Decode + resize once per run, notebook {nb[:2]} validation (images/s, end to end)",
+            1 / plain["val_s_per_image"], 1 / fast["val_s_per_image"], "img/s",
+            "yes (helpers default)" if fast["val_s_per_image"] < plain["val_s_per_image"] * 0.97 else "no: within noise")
+    return rows
+
+
+def write_readme_table(markdown):
+    """Replace the results block of benchmarks/README.md with the new table."""
+    text = README.read_text(encoding="utf-8")
+    if TABLE_START not in text or TABLE_END not in text:
+        raise SystemExit(f"{README} has no {TABLE_START} ... {TABLE_END} block to fill")
+    head, rest = text.split(TABLE_START, 1)
+    _, tail = rest.split(TABLE_END, 1)
+    README.write_text(f"{head}{TABLE_START}\n{markdown}\n{TABLE_END}{tail}", encoding="utf-8")
+
+
+# ---------------------------------------------------------------- main
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smaller samples, one round, quick split: a few minutes")
+    parser.add_argument("--rounds", type=int, help="alternating rounds per setting (default 3, quick 1)")
+    parser.add_argument("--data-dir", help="use this prepared data folder instead of the synthetic bench split")
+    parser.add_argument("--photos-dir", help="also measure the input pipelines on this prepared data folder "
+                        "(e.g. the real photos; only numbers are recorded)")
+    parser.add_argument("--difficulty-epochs", type=int, help="convnet epochs for the difficulty check (default 5, quick 3)")
+    parser.add_argument("--no-difficulty", action="store_true", help="skip the data set difficulty check")
+    parser.add_argument("--out", help="results file (default benchmarks/results.json, quick: build/bench/...)")
+    parser.add_argument("--no-readme", action="store_true", help="do not update the table in benchmarks/README.md")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--in-process-ab", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child:
+        print(json.dumps(compute_child(args.quick, args.in_process_ab)))
+        return 0
+
+    started = time.perf_counter()
+    rounds = args.rounds or (1 if args.quick else 3)
+
+    def log(msg):
+        print(f"[{time.perf_counter() - started:6.0f}s] {msg}", file=sys.stderr, flush=True)
+
+    results = {"quick": args.quick, "machine": machine()}
+    log(f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores")
+    model = baseline()
+    results["flops"] = {"forward_per_image": speed.forward_flops_per_image(model),
+                        "training_per_image": speed.training_flops_per_image(model)}
+    split_root = bench_data(args.quick, args.data_dir, log)
+    results["data"] = {"split": str(split_root.relative_to(REPO)) if split_root.is_relative_to(REPO) else "given",
+                       "source": json.loads((split_root / "manifest.json").read_text()).get("source")
+                       if (split_root / "manifest.json").exists() else None}
+    log("compute rates per TensorFlow setting (child processes, alternating)")
+    children = run_children(args.quick, rounds, log)
+    results["settings"] = summarise_children(children)
+    results["settings_runs"] = children
+    log("input pipelines")
+    results["pipelines"] = measure_pipelines(split_root, args.quick, log)
+    if args.photos_dir:
+        log("input pipelines on the photos in --photos-dir")
+        photos = Path(args.photos_dir).resolve() / config.SMALL_DATASET
+        results["pipelines_photos"] = measure_pipelines(photos, args.quick, log)
+    log("end-to-end fits, plain vs decode once (alternating)")
+    results["end_to_end"] = end_to_end(split_root, args.quick, rounds, log)
+    decode_s = 1 / results["pipelines"]["flow_from_directory, rescale only"]
+    results["estimates"] = epoch_estimates(results["end_to_end"], decode_s)
+    results["ab"] = ab_rows(results["settings"], results["end_to_end"], results["pipelines"])
+    if not args.no_difficulty:
+        log("data set difficulty: logistic regression, then the baseline convnet")
+        results["difficulty"] = {"logistic": logistic_regression_accuracy(split_root),
+                                 "convnet": convnet_accuracy(split_root, args.difficulty_epochs
+                                                             or (3 if args.quick else 5))}
+    results["bench_seconds"] = round(time.perf_counter() - started)
+    markdown = table(results)
+    print(markdown)
+    out = Path(args.out) if args.out else (QUICK_RESULTS if args.quick else RESULTS)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
+    os.replace(tmp, out)
+    log(f"wrote {out}")
+    if not args.quick and not args.no_readme and not args.out:
+        write_readme_table(markdown)
+        log(f"updated the table in {README.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Record a full-profile notebook run's numbers (curves, test accuracy, times) in benchmarks/runs.json.
+
+    python benchmarks/record_run.py --notebook build/real-full-run/04_baseline_convnet.ipynb \
+        --models-dir build/real-full-models --run 1 --log build/real-full-run/04.log
+
+Only numbers are kept: no image, model or anything else made from the photos.
+"""
+import argparse
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RUNS = REPO / "benchmarks" / "runs.json"
+sys.path.insert(0, str(REPO))
+
+from benchmarks.bench import cpu_model  # noqa: E402
+
+BOOK = {1: {"val_accuracy_after_30": 0.71, "text": "about 0.70-0.72 validation accuracy after 30 epochs"},
+        2: {"val_accuracy_after_100": 0.82, "text": "about 0.82 validation accuracy after 100 epochs"}}
+
+
+def notebook_text(path):
+    """Every text output of an executed notebook, joined."""
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    parts = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                parts.append("".join(out["text"]) if isinstance(out["text"], list) else out["text"])
+            elif "data" in out and "text/plain" in out["data"]:
+                text = out["data"]["text/plain"]
+                parts.append("".join(text) if isinstance(text, list) else text)
+    return "\n".join(parts)
+
+
+def estimate_line(text):
+    """The 'takes about N minutes on this machine' sentence the notebook printed before fitting."""
+    match = re.search(r"This fit .*? takes about (\d+) minutes on this machine \((\d+) s per epoch\)", text)
+    return None if not match else {"minutes": int(match.group(1)), "s_per_epoch": int(match.group(2))}
+
+
+def fit_seconds(text):
+    """The fit's wall time from the epoch progress bar's last 'elapsed' field (tqdm: [MM:SS<..] or [H:MM:SS<..])."""
+    times = re.findall(r"epochs: 100%.*?\[(?:(\d+):)?(\d+):(\d+)<", text)
+    if not times:
+        return None
+    h, m, s = times[-1]
+    return int(h or 0) * 3600 + int(m) * 60 + int(s)
+
+
+def log_times(log):
+    """Start and end stamps written by the run's wrapper ('start <epoch s>' / 'end <epoch s>')."""
+    if not log or not Path(log).exists():
+        return None
+    stamps = dict(re.findall(r"^(start|end) (\d+)$", Path(log).read_text(encoding="utf-8", errors="replace"), re.M))
+    if "start" in stamps and "end" in stamps:
+        return int(stamps["end"]) - int(stamps["start"])
+    return None
+
+
+def record(notebook, models_dir, run, log=None, label=None):
+    """The numbers of one run as a dict."""
+    history_file = Path(models_dir) / f"cats_and_dogs_small_{run}.history.json"
+    rec = json.loads(history_file.read_text(encoding="utf-8"))
+    hist = rec["history"]
+    text = notebook_text(notebook)
+    return {
+        "label": label or f"notebook run {run}", "notebook": Path(notebook).name, "run": run,
+        "machine": f"{cpu_model()}, {os.cpu_count()} cores (CPU only)",
+        "profile": rec.get("profile"), "source": rec.get("source"), "epochs": rec.get("epochs"),
+        "batch_size": rec.get("batch_size"),
+        "val_accuracy": [round(v, 4) for v in hist["val_accuracy"]],
+        "val_loss": [round(v, 4) for v in hist["val_loss"]],
+        "accuracy": [round(v, 4) for v in hist["accuracy"]],
+        "loss": [round(v, 4) for v in hist["loss"]],
+        "best_val_accuracy": round(max(hist["val_accuracy"]), 4),
+        "best_epoch": 1 + hist["val_accuracy"].index(max(hist["val_accuracy"])),
+        "min_val_loss_epoch": 1 + hist["val_loss"].index(min(hist["val_loss"])),
+        "test": rec.get("test"),
+        "estimate_printed": estimate_line(text),
+        "fit_seconds": fit_seconds(text),
+        "notebook_seconds": log_times(log),
+        "book": BOOK.get(run, {}).get("text"),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--notebook", required=True, help="the executed notebook (.ipynb with outputs)")
+    parser.add_argument("--models-dir", required=True, help="COURSE_MODELS_DIR of the run")
+    parser.add_argument("--run", type=int, required=True, help="1: notebook 04's baseline, 2: notebook 06")
+    parser.add_argument("--log", help="the run's log with 'start <s>' and 'end <s>' lines")
+    parser.add_argument("--label", help="a name for the run in runs.json")
+    args = parser.parse_args(argv)
+    entry = record(args.notebook, args.models_dir, args.run, args.log, args.label)
+    runs = json.loads(RUNS.read_text(encoding="utf-8")) if RUNS.exists() else []
+    runs = [r for r in runs if r.get("label") != entry["label"]] + [entry]
+    RUNS.write_text(json.dumps(runs, indent=1) + "\n", encoding="utf-8")
+    print(json.dumps(entry, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""The benchmark's arithmetic and record parsing (nothing is timed here)."""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks import bench, record_run  # noqa: E402
+from helpers import speed  # noqa: E402
+
+
+def test_epoch_estimates_from_end_to_end_rates():
+    e2e = {f"{nb}, {mode}": {"train_s_per_image": t, "val_s_per_image": v}
+           for nb, mode, t, v in [("04 rescale", "plain", 0.03, 0.01), ("04 rescale", "decoded once", 0.02, 0.005),
+                                  ("06 augmented", "plain", 0.04, 0.01), ("06 augmented", "decoded once", 0.03, 0.005)]}
+    est = bench.epoch_estimates(e2e, decode_s_per_image=0.002, profile="full")
+    # Full profile: 2,000 training and 1,000 validation images per epoch; 30 and 100 epochs.
+    assert est["04, plain"] == {"epoch_s": pytest.approx(70.0), "epochs": 30, "run_min": pytest.approx(35.0)}
+    assert est["04, decoded once"]["epoch_s"] == pytest.approx(45.0)
+    assert est["04, decoded once"]["run_min"] == pytest.approx((45.0 * 30 + 3000 * 0.002) / 60)
+    assert est["06, plain"]["run_min"] == pytest.approx(90.0 * 100 / 60)
+
+
+def test_ab_rows_keep_only_clear_wins():
+    def setting(train, infer=50.0, **extra):
+        return {"train_images_per_s": train, "inference_images_per_s": infer, **extra}
+
+    settings = {"oneDNN off (TensorFlow's default here)": setting(15.0, 60.0),
+                bench.DEFAULT_SETTING: setting(30.0, 120.0, xla_off_images_per_s=30.0, xla_on_images_per_s=20.0,
+                                               eval_batch20_images_per_s=120.0, eval_batch100_images_per_s=121.0),
+                "oneDNN on, 1 inter-op thread": setting(29.5)}
+    e2e = {f"{nb}, {mode}": {"train_s_per_image": t, "val_s_per_image": 0.01}
+           for nb in ("04 rescale", "06 augmented") for mode, t in (("plain", 0.04), ("decoded once", 0.03))}
+    rows = {r["name"]: r for r in bench.ab_rows(settings, e2e, {})}
+    assert rows["oneDNN kernels (TF_ENABLE_ONEDNN_OPTS=1), training"]["after_value"] == 30.0
+    assert rows["1 inter-op thread instead of TensorFlow's 2 (training)"]["kept"] == "no: within noise"
+    assert rows["XLA jit_compile=True (training)"]["kept"] == "no: slower"
+    assert rows["Evaluation batch 100 instead of 20"]["kept"] == "no: within noise"
+    fit04 = rows["Decode + resize once per run, notebook 04 fit (training images/s, end to end)"]
+    assert fit04["before_value"] == pytest.approx(25.0) and fit04["after_value"] == pytest.approx(1 / 0.03)
+    assert fit04["kept"].startswith("yes")
+
+
+def test_record_parses_what_the_notebook_prints(tmp_path):
+    message = speed.minutes_message({"total_s": 1750, "epoch_s": 58.3, "epochs": 30}, profile="full")
+    assert record_run.estimate_line(message) == {"minutes": 30, "s_per_epoch": 58}
+    bar = "epochs: 100%|##########| 30/30 [31:07<00:00, 62.25s/epoch, loss=0.041]"
+    assert record_run.fit_seconds("epochs:  97%| 29/30 [30:01<01:02]\n" + bar) == 31 * 60 + 7
+    assert record_run.fit_seconds("epochs: 100%| 100/100 [1:02:03<00:00]") == 3723
+    log = tmp_path / "run.log"
+    log.write_text("start 1000\n[NbConvertApp] Executing\nend 2860\n")
+    assert record_run.log_times(log) == 1860
+
+
+def test_record_reads_a_saved_run(tmp_path):
+    models = tmp_path / "models"
+    models.mkdir()
+    history = {"accuracy": [0.5, 0.6], "loss": [0.7, 0.6], "val_accuracy": [0.55, 0.62], "val_loss": [0.69, 0.66]}
+    (models / "cats_and_dogs_small_1.history.json").write_text(json.dumps(
+        {"run": 1, "history": history, "epochs": 2, "profile": "full", "source": "kaggle", "batch_size": 20,
+         "test": {"accuracy": 0.61, "loss": 0.67, "images": 1000}}))
+    nb = {"cells": [{"cell_type": "code", "outputs": [{"output_type": "stream", "name": "stdout", "text": [
+        speed.minutes_message({"total_s": 100, "epoch_s": 50, "epochs": 2}, profile="full")]}]}]}
+    (tmp_path / "run.ipynb").write_text(json.dumps(nb))
+    entry = record_run.record(tmp_path / "run.ipynb", models, 1)
+    assert entry["val_accuracy"] == [0.55, 0.62] and entry["best_epoch"] == 2 and entry["min_val_loss_epoch"] == 2
+    assert entry["test"]["accuracy"] == 0.61 and entry["source"] == "kaggle"
+    assert entry["estimate_printed"] == {"minutes": 2, "s_per_epoch": 50}

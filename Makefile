@@ -59,7 +59,7 @@ browser-deps:  ## Install Chromium for the browser tests with apt-get (skipped w
 	else apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; fi
 
 test-browser: $(STAMP)  ## JupyterLab in headless Chromium: run the notebooks and drag the widgets (needs browser-deps)
-	$(TEST_ENV) $(PY) -m pytest -q -m browser tests/browser
+	$(TEST_ENV) $(PY) -m pytest -q --durations=5 -m browser tests/browser
 
 run: $(STAMP)  ## Execute every notebook headless into build/executed/ with PROFILE
 	mkdir -p build/executed

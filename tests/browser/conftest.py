@@ -34,6 +34,9 @@ CHROMIUM_ARGS = [
 SERVER_START_S = 90
 KERNEL_READY_S = 120
 RUN_ALL_S = 300
+# Notebooks whose widget scenario also runs them whole and checks for errors (not run twice).
+WIDGET_SCENARIOS = {"01_convolution.ipynb": "test_browser_convolution.py",
+                    "05_data_augmentation.ipynb": "test_browser_augmentation.py"}
 WIDGET_TEXT_ERRORS = ("Error displaying widget", "Error rendering output item")
 
 
@@ -181,15 +184,21 @@ class LabServer:
 
 
 def pytest_generate_tests(metafunc):
-    """Tests taking a `notebook` argument run once per course notebook."""
+    """Tests taking a `notebook` argument run once per course notebook not run by a widget scenario."""
     if "notebook" in metafunc.fixturenames:
-        metafunc.parametrize("notebook", notebook_names())
+        metafunc.parametrize("notebook", [n for n in notebook_names() if n not in WIDGET_SCENARIOS])
 
 
 @pytest.fixture
 def course_notebooks():
     """The course notebooks' names."""
     return notebook_names()
+
+
+@pytest.fixture
+def widget_scenarios():
+    """Notebook name -> the test file whose widget scenario runs it."""
+    return dict(WIDGET_SCENARIOS)
 
 
 @pytest.fixture(scope="session")
@@ -305,11 +314,12 @@ class Lab:
             for out in cell["outputs"]:
                 if out.get("output_type") == "error":
                     trace = strip_ansi("\n".join(out.get("traceback", [])))[-1500:]
-                    found.append(f"code cell {i + 1}: {out.get('ename')}: {out.get('evalue')}\n"
+                    found.append(f"code cell {i + 1}: {out.get('ename')}: {str(out.get('evalue'))[:800]}\n"
                                  f"{cell['source'][:300]}\n{trace}")
-        texts = self.page.locator(".jp-OutputArea-output").all_inner_texts()
-        for text in texts:
-            for marker in WIDGET_TEXT_ERRORS + ("Traceback (most recent call last)",):
+        # What the page shows: widget failures always, tracebacks when the model holds none.
+        markers = WIDGET_TEXT_ERRORS + (() if found else ("Traceback (most recent call last)",))
+        for text in self.page.locator(".jp-OutputArea-output").all_inner_texts():
+            for marker in markers:
                 if marker in text:
                     found.append(f"page shows {marker!r}: {text[:500]}")
         return found

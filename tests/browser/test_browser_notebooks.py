@@ -1,12 +1,17 @@
-"""Scenario 3: every notebook, opened in JupyterLab and run with Run > Run All Cells, shows no error."""
+"""Scenario 3: every notebook, opened in JupyterLab and run with Run > Run All Cells, shows no error.
+
+Notebooks with a widget scenario (conftest.WIDGET_SCENARIOS) are run and checked there, once.
+"""
 import pytest
 
 pytestmark = pytest.mark.browser
 
 
-def test_course_has_notebooks(course_notebooks):
-    """The browser scenarios need the course notebooks to be there."""
+def test_every_notebook_is_covered(course_notebooks, widget_scenarios):
+    """The course has notebooks, and the ones left to widget scenarios exist (none slips through)."""
     assert course_notebooks, "no notebooks/NN_*.ipynb found"
+    missing = sorted(set(widget_scenarios) - set(course_notebooks))
+    assert not missing, f"widget scenarios name notebooks that do not exist: {missing}"
 
 
 def test_notebook_runs_without_errors(lab, notebook):

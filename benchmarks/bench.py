@@ -173,6 +173,7 @@ def compute_child(quick, in_process_ab):
     out["inference_images_per_s"] = inference_rate(model, x, 20, 2 if quick else 3)
     if in_process_ab:
         out.update(in_process_comparisons(model, x, y, quick))
+        out["layers"] = layer_times(model, 20, 3 if quick else 10)
     out["matmul_gflops_after"] = speed.matmul_gflops(repeats=4 if quick else 8)
     return out
 
@@ -198,6 +199,42 @@ def in_process_comparisons(model, x, y, quick):
             "eval_batch20_images_per_s": median(eval20), "eval_batch100_images_per_s": median(eval100)}
 
 
+def layer_times(model, batch_size, repeats):
+    """Where a training step's time goes: forward + backward of each Conv2D/Dense alone, batch_size images.
+
+    The first layer's gradient with respect to its input is skipped, as in training.
+    """
+    import tensorflow as tf
+
+    rows = []
+    for k, layer in enumerate(model.layers):
+        macs = speed.layer_macs(layer)
+        if not macs:
+            continue
+        x = tf.random.stateless_uniform((batch_size,) + tuple(layer.input.shape[1:]), seed=(1, k))
+        input_grad = k > 0
+
+        @tf.function
+        def step(x, layer=layer, input_grad=input_grad):
+            with tf.GradientTape() as tape:
+                if input_grad:
+                    tape.watch(x)
+                loss = tf.reduce_sum(layer(x))
+            return tape.gradient(loss, ([x] if input_grad else []) + layer.trainable_weights)
+
+        step(x)
+        start = time.perf_counter()
+        for _ in range(repeats):
+            out = step(x)
+        float(tf.reduce_sum(out[0]))
+        seconds = (time.perf_counter() - start) / repeats
+        rows.append({"layer": f"{type(layer).__name__} {tuple(layer.output.shape[1:])}",
+                     "training_gflop_per_image": speed.TRAINING_PASSES * 2 * macs / 1e9,
+                     "ms_per_batch": seconds * 1e3,
+                     "gflops": speed.TRAINING_PASSES * 2 * macs * batch_size / seconds / 1e9})
+    return rows
+
+
 def run_children(quick, rounds, log):
     """Each process-level setting in its own child, alternating, `rounds` times; lists of results per setting."""
     results = {name: [] for name in PROCESS_SETTINGS}
@@ -221,8 +258,13 @@ def summarise_children(results):
     """Medians of every figure per setting."""
     summary = {}
     for name, runs in results.items():
-        keys = sorted({k for run in runs for k in run})
+        keys = sorted({k for run in runs for k in run if k != "layers"})
         summary[name] = {k: median([run[k] for run in runs if k in run]) for k in keys}
+        layer_runs = [run["layers"] for run in runs if "layers" in run]
+        if layer_runs:
+            summary[name]["layers"] = [
+                {**rows[0], **{k: median([row[k] for row in rows]) for k in ("ms_per_batch", "gflops")}}
+                for rows in zip(*layer_runs)]
         summary[name]["runs"] = len(runs)
     return summary
 
@@ -453,6 +495,15 @@ def table(results):
                      f"validation accuracy {conv['val_accuracy'][-1]:.3f} (per epoch: "
                      f"{', '.join(f'{v:.2f}' for v in conv['val_accuracy'])})"))
     lines = ["| Figure | Measured |", "|---|---|"] + [f"| {a} | {b} |" for a, b in rows]
+    if d.get("layers"):
+        step_ms = 20 / d["train_images_per_s"] * 1e3
+        lines += ["", f"| Where a training step's time goes (batch 20, {step_ms:.0f} ms per step) "
+                      "| GFLOP per image | ms per batch | GFLOP/s | of matmul |", "|---|---|---|---|---|"]
+        for row in d["layers"]:
+            lines.append(f"| {row['layer']} | {row['training_gflop_per_image']:.3f} | {row['ms_per_batch']:.0f} | "
+                         f"{row['gflops']:.1f} | {row['gflops'] / d['matmul_gflops']:.2f} |")
+        rest = step_ms - sum(row["ms_per_batch"] for row in d["layers"])
+        lines.append(f"| everything else (pooling, loss, optimizer, Keras) | - | {rest:.0f} | - | - |")
     lines += ["", "| Speed-up (A/B, alternating) | Before | After | Kept |", "|---|---|---|---|"]
     for ab in results["ab"]:
         lines.append(f"| {ab['name']} | {ab['before']} | {ab['after']} | {ab['kept']} |")

@@ -55,7 +55,7 @@ def free_port():
 def prepare_data(dest, env):
     """Copy the quick split from build/test-data, or generate the synthetic one into dest."""
     if (BUILT_DATA / "cats_and_dogs_small").is_dir():
-        shutil.copytree(BUILT_DATA, dest, ignore=shutil.ignore_patterns("sources"))
+        shutil.copytree(BUILT_DATA, dest)
         return
     subprocess.run([sys.executable, "-m", "helpers", "data", "--source", "synthetic"],
                    env={**env, "COURSE_DATA_DIR": str(dest)}, check=True, cwd=REPO)
@@ -83,7 +83,6 @@ class LabServer:
                    JUPYTER_DATA_DIR=str(self.root / "jupyter-data"),
                    JUPYTER_RUNTIME_DIR=str(self.root / "jupyter-runtime"),
                    IPYTHONDIR=str(self.root / "ipython"),
-                   MPLBACKEND="module://matplotlib_inline.backend_inline",
                    PYTHONHASHSEED="0")
         env.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -9,8 +9,10 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.browser
 
 NOTEBOOK = "01_convolution.ipynb"
-SHAPE = re.compile(r"output shape \((\d+), (\d+)\).*?input \((\d+), (\d+)\).*?(\d+)x\d+ window.*?padding '(\w+)'",
-                   re.S)
+OUTPUT = re.compile(r"output shape \((\d+), (\d+)\)")
+INPUT = re.compile(r"input \((\d+), (\d+)\)")
+WINDOW = re.compile(r"(\d+)x\1 window")
+PADDING = re.compile(r"padding '(\w+)'")
 
 
 def expected_size(n, k, stride, padding):
@@ -21,10 +23,11 @@ def expected_size(n, k, stride, padding):
 def read_shape(lab):
     """(output shape, input shape, window, padding) as the label shows them."""
     text = lab.text("conv-shape")
-    match = SHAPE.search(text)
-    assert match, f"conv-shape label does not show 'output shape (h, w) ... input (h, w) ... kxk window ... padding': {text!r}"
-    oh, ow, ih, iw, k = (int(v) for v in match.groups()[:5])
-    return (oh, ow), (ih, iw), k, match.group(6)
+    found = [rx.search(text) for rx in (OUTPUT, INPUT, WINDOW, PADDING)]
+    assert all(found), ("conv-shape label should show 'output shape (h, w)', 'input (h, w)', "
+                        f"'kxk window' and \"padding '...'\": {text!r}")
+    out, inp, window, padding = found
+    return ((int(out[1]), int(out[2])), (int(inp[1]), int(inp[2])), int(window[1]), padding[1])
 
 
 def check_label(lab, stride, padding):
@@ -38,7 +41,7 @@ def check_label(lab, stride, padding):
 
 
 def test_convolution_explorer_follows_controls(lab):
-    """Kernel (picked from the list), stride (arrow key, then mouse drag) and padding change the picture and shape."""
+    """Kernel (picked from the list), stride (arrow key, mouse drag), padding: new picture, right shape."""
     lab.open(NOTEBOOK).run_all()
     assert not lab.errors(), "\n\n".join(lab.errors())
     lab.widget("conv-explorer")

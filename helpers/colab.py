@@ -209,6 +209,7 @@ def add_to_notebook(path, repository=REPOSITORY):
         nb.cells[0].source = badge
     else:
         nb.cells.insert(0, nbformat.v4.new_markdown_cell(badge))
+    nb.cells[0].id = "open-in-colab"  # a stable id: the same file every time
     code = [c for c in nb.cells if c.cell_type == "code"]
     if not code or "setup_notebook(" not in code[0].source:
         raise ValueError(f"{path.name}: the first code cell does not set up the notebook")

@@ -184,3 +184,10 @@ def test_add_to_notebook_is_idempotent(tmp_path):
     assert [c.source for c in done.cells] == [colab.badge_markdown(path.name), "# 09", colab.first_cell(),
                                               "print(1)"]
     assert colab.notebook_problems(done, path.name) == []
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
+def test_every_notebook_opens_in_colab(path):
+    import nbformat
+
+    assert colab.notebook_problems(nbformat.read(path, as_version=4), path.name) == []

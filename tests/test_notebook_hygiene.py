@@ -6,6 +6,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers import colab
+
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 MARKER = "# NBVAL_CHECK_OUTPUT"
 ABSOLUTE_PATH = re.compile(r"(/(root|work|tmp|home|Users|usr|opt|var)/|[A-Za-z]:\\\\)")
@@ -26,7 +28,9 @@ def test_notebook_hygiene(path):
     assert not ABSOLUTE_PATH.search(text), f"{path.name}: absolute path {ABSOLUTE_PATH.search(text).group(0)!r}"
     code = [c for c in nb.cells if c.cell_type == "code"]
     first = code[0].source
-    assert "import helpers" in first and "setup_notebook(" in first, "first code cell must set up the notebook"
+    assert first in (colab.PLAIN_FIRST_CELL, colab.first_cell()), (
+        "first code cell must be exactly the set-up: helpers.colab.first_cell() "
+        "(run `python -m helpers.colab notebooks/NN_x.ipynb`)")
     for i, cell in enumerate(code):
         lines = cell.source.splitlines()
         assert cell.get("execution_count") is None, f"code cell {i}: execution_count set"

@@ -7,43 +7,31 @@ from .config import IMAGE_SIZE
 INPUT_SHAPE = IMAGE_SIZE + (3,)
 
 
+def conv_stack():
+    """Listing 5.5's feature extractor: four Conv2D/MaxPooling2D stages (32, 64, 128, 128 filters)."""
+    stack = [keras.Input(shape=INPUT_SHAPE)]
+    for filters in (32, 64, 128, 128):
+        stack += [layers.Conv2D(filters, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2))]
+    return stack
+
+
 def build_baseline():
     """Listing 5.5: four Conv2D/MaxPooling2D stages, Flatten, Dense 512, one sigmoid unit."""
-    model = keras.Sequential([
-        keras.Input(shape=INPUT_SHAPE),
-        layers.Conv2D(32, (3, 3), activation="relu"),
-        layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(64, (3, 3), activation="relu"),
-        layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(128, (3, 3), activation="relu"),
-        layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(128, (3, 3), activation="relu"),
-        layers.MaxPooling2D((2, 2)),
+    return keras.Sequential(conv_stack() + [
         layers.Flatten(),
         layers.Dense(512, activation="relu"),
         layers.Dense(1, activation="sigmoid"),
     ])
-    return model
 
 
 def build_dropout_model():
     """Listing 5.13: the baseline plus Dropout(0.5) before the Dense 512 layer."""
-    model = keras.Sequential([
-        keras.Input(shape=INPUT_SHAPE),
-        layers.Conv2D(32, (3, 3), activation="relu"),
-        layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(64, (3, 3), activation="relu"),
-        layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(128, (3, 3), activation="relu"),
-        layers.MaxPooling2D((2, 2)),
-        layers.Conv2D(128, (3, 3), activation="relu"),
-        layers.MaxPooling2D((2, 2)),
+    return keras.Sequential(conv_stack() + [
         layers.Flatten(),
         layers.Dropout(0.5),
         layers.Dense(512, activation="relu"),
         layers.Dense(1, activation="sigmoid"),
     ])
-    return model
 
 
 def compile_model(model, learning_rate=1e-4):

@@ -198,8 +198,6 @@ def plot_conv_state(state, title=None):
 
 def plot_pool_state(state, title=None):
     """A still of the pooling explorer: the feature map with what was kept, and the pooled output."""
-    import numpy as np
-
     fmap, out, kept = state["feature_map"], state["output"], state["kept"]
     vmin, vmax = float(fmap.min()), float(fmap.max())
     cmap = plt.get_cmap("viridis")

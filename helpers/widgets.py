@@ -637,8 +637,6 @@ def augment_image(datagen, x, n, seed):
 
 def grid_png(images, cols=None, gap=4, background=(255, 255, 255)):
     """Tile equally sized images into one PNG (bytes) with Pillow; also return the uint8 grid array."""
-    import io
-    import math
 
     import numpy as np
     from PIL import Image

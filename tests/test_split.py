@@ -118,7 +118,7 @@ def test_forced_rebuild_swaps_in_a_complete_folder(source, monkeypatch):
     dest = config.small_dataset_dir()
     before = tree(dest)
     seen = {}
-    real_swap = split_mod._swap_in
+    real_swap = split_mod.swap_in
 
     def spy(tmp, target):
         # At the moment of the swap: the new split is complete elsewhere, the old one untouched.
@@ -126,7 +126,7 @@ def test_forced_rebuild_swaps_in_a_complete_folder(source, monkeypatch):
         seen["old"] = tree(target)
         real_swap(tmp, target)
 
-    monkeypatch.setattr(split_mod, "_swap_in", spy)
+    monkeypatch.setattr(split_mod, "swap_in", spy)
     data.make_small_dataset(source, profile=TINY, force=True)
     assert seen["old"] == before and seen["tmp"] == before
     assert tree(dest) == before

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from .. import config
-from .split import make_small_dataset, read_manifest, remove_stale, source_images, split_counts
+from .split import make_small_dataset, read_manifest, remove_stale, source_images, split_counts, swap_in
 
 __all__ = ["prepare", "prepare_synthetic", "make_small_dataset", "split_counts", "current_source",
            "require_split", "sample_paths", "image_sizes", "available_sources"]
@@ -54,11 +54,7 @@ def prepare_synthetic(per_class, seed=config.SEED, force=False, workers=None):
     try:
         synthetic.generate(tmp, per_class, seed=seed, workers=workers)
         (tmp / SYNTHETIC_MARKER).write_text(json.dumps({"seed": seed, "per_class": per_class}), encoding="utf-8")
-        old = folder.parent / f".{SYNTHETIC}.old-{os.getpid()}"
-        if folder.exists():
-            folder.rename(old)
-        tmp.rename(folder)
-        shutil.rmtree(old, ignore_errors=True)
+        swap_in(tmp, folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return folder

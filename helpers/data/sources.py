@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from PIL import Image, UnidentifiedImageError
 
 from .. import config
+from .split import swap_in
 from .download import (DiskSpaceError, DownloadError, VerificationError, check_free_space, download,
                        human_bytes, sha256_file, verify_file)
 
@@ -482,12 +483,7 @@ def build(spec, archive, archive_sha, dest, progress=True):
             "notes": notes_for(spec.name, result["pools"]), **result,
         }
         write_report(work, report)
-        old = dest.parent / f".{dest.name}.old"
-        shutil.rmtree(old, ignore_errors=True)
-        if dest.exists():
-            dest.replace(old)
-        work.replace(dest)
-        shutil.rmtree(old, ignore_errors=True)
+        swap_in(work, dest)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         scratch.unlink(missing_ok=True)

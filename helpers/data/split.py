@@ -152,8 +152,8 @@ def _write_split(tmp, plan, source, profile):
     return counts
 
 
-def _swap_in(tmp, dest):
-    """Replace dest by tmp with renames: the old split disappears only once the new one is complete."""
+def swap_in(tmp, dest):
+    """Replace folder dest by tmp with renames: the old one disappears only once the new one is complete."""
     old = dest.parent / f".{dest.name}.old-{os.getpid()}"
     if dest.exists():
         dest.rename(old)
@@ -182,7 +182,7 @@ def make_small_dataset(source_dir, dest=None, profile=None, force=False, source=
         tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}"
         try:
             counts = _write_split(tmp, plan, source, profile)
-            _swap_in(tmp, dest)
+            swap_in(tmp, dest)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)

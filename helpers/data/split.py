@@ -157,7 +157,12 @@ def swap_in(tmp, dest):
     old = dest.parent / f".{dest.name}.old-{os.getpid()}"
     if dest.exists():
         dest.rename(old)
-    tmp.rename(dest)
+    try:
+        tmp.rename(dest)
+    except BaseException:
+        if old.exists() and not dest.exists():
+            old.rename(dest)  # put the previous folder back
+        raise
     if old.exists():
         shutil.rmtree(old)
 

@@ -256,3 +256,23 @@ def test_leftovers_of_dead_runs_are_removed_live_ones_kept(source):
     live.mkdir()
     data.make_small_dataset(source, profile=TINY)
     assert sorted(p.name for p in dest.parent.iterdir()) == sorted(["cats_and_dogs_small", live.name])
+
+
+def test_swap_in_restores_the_old_folder_when_the_last_rename_fails(tmp_path, monkeypatch):
+    dest, tmp = tmp_path / "split", tmp_path / ".split.tmp-1"
+    dest.mkdir()
+    (dest / "kept.txt").write_text("old")
+    tmp.mkdir()
+    (tmp / "new.txt").write_text("new")
+    real_rename = type(tmp).rename
+
+    def failing_rename(self, target):
+        if self == tmp:
+            raise OSError("disk went away")
+        return real_rename(self, target)
+
+    monkeypatch.setattr(type(tmp), "rename", failing_rename)
+    with pytest.raises(OSError):
+        split_mod.swap_in(tmp, dest)
+    assert (dest / "kept.txt").read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir() if ".old-" in p.name] == []

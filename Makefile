@@ -44,12 +44,16 @@ status: $(STAMP)  ## Show profile, data source, split counts and trained models
 lab: setup data  ## Install, prepare data and open JupyterLab on notebooks/ (LAB_ARGS for extra flags)
 	COURSE_PROFILE=$(PROFILE) $(VENV)/bin/jupyter lab notebooks/ $(ROOT_FLAG) $(LAB_ARGS)
 
-test: test-unit test-notebooks test-browser  ## Unit tests, every notebook under nbval, then the notebooks in a real browser
+test: $(STAMP)  ## Unit tests, every notebook under nbval, then the notebooks in a real browser
+	$(MAKE) --no-print-directory test-unit
+	$(MAKE) --no-print-directory test-notebooks
+	$(MAKE) --no-print-directory test-browser
 
 test-unit: $(STAMP)  ## Unit tests and the notebook hygiene check
 	$(TEST_ENV) $(PY) -m pytest -q -m "not browser and not real" tests
 
 test-notebooks: $(STAMP)  ## Every notebook under nbval (quick profile, synthetic data)
+	rm -rf build/test-models
 	$(TEST_ENV) $(PY) -m helpers data --source synthetic
 	$(TEST_ENV) $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=900 notebooks
 

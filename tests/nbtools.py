@@ -12,6 +12,13 @@ import nbformat
 MARKER = "# NBVAL_CHECK_OUTPUT"
 
 
+def write(nb, path):
+    """Write a notebook through a temporary file and a rename, so a crash never leaves half a file."""
+    tmp = Path(path).with_suffix(".ipynb.tmp")
+    nbformat.write(nb, tmp)
+    os.replace(tmp, path)
+
+
 def strip(nb):
     """Keep outputs only in checked cells; null every execution count."""
     for cell in nb.cells:
@@ -36,15 +43,13 @@ def refresh(path):
 
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
-    env_defaults = {"COURSE_PROFILE": "quick"}
-    for k, v in env_defaults.items():
-        os.environ.setdefault(k, v)
+    os.environ["COURSE_PROFILE"] = "quick"  # stored outputs always come from the profile nbval runs
     if "COURSE_DATA_DIR" not in os.environ:
         os.environ["COURSE_DATA_DIR"] = str(Path("build/test-data").resolve())
     if "COURSE_MODELS_DIR" not in os.environ:
         os.environ["COURSE_MODELS_DIR"] = str(Path("build/test-models").resolve())
     ExecutePreprocessor(timeout=1800, kernel_name="python3").preprocess(nb, {"metadata": {"path": str(path.parent)}})
-    nbformat.write(strip(nb), path)
+    write(strip(nb), path)
 
 
 def main(argv):
@@ -53,7 +58,7 @@ def main(argv):
         if cmd == "refresh":
             refresh(p)
         elif cmd == "strip":
-            nbformat.write(strip(nbformat.read(p, as_version=4)), p)
+            write(strip(nbformat.read(p, as_version=4)), p)
         else:
             raise SystemExit(__doc__)
         print("ok", p)

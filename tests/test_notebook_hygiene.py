@@ -1,5 +1,4 @@
 """Notebook house rules: outputs only in nbval-checked cells, null execution counts, no machine paths."""
-import json
 import re
 from pathlib import Path
 
@@ -13,6 +12,22 @@ MARKER = "# NBVAL_CHECK_OUTPUT"
 ABSOLUTE_PATH = re.compile(r"(/(root|work|tmp|home|Users|usr|opt|var)/|[A-Za-z]:\\\\)")
 
 
+def readable_text(nb):
+    """Every source and every text output of a notebook (not base64 images, where paths cannot hide)."""
+    parts = [cell.source for cell in nb.cells]
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            parts.append(str(out.get("text", "")))
+            parts += [str(v) for k, v in out.get("data", {}).items() if not k.startswith("image/")]
+    return "\n".join(parts)
+
+
+def test_path_check_reads_outputs():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=[
+        nbformat.v4.new_output("stream", text="saved to /home/me/data\n")])])
+    assert ABSOLUTE_PATH.search(readable_text(nb))
+
+
 def test_notebooks_exist_and_are_numbered():
     assert NOTEBOOKS, "no notebooks found"
     for path in NOTEBOOKS:
@@ -24,7 +39,7 @@ def test_notebook_hygiene(path):
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
-    text = path.read_text(encoding="utf-8")
+    text = readable_text(nb)
     assert not ABSOLUTE_PATH.search(text), f"{path.name}: absolute path {ABSOLUTE_PATH.search(text).group(0)!r}"
     code = [c for c in nb.cells if c.cell_type == "code"]
     first = code[0].source

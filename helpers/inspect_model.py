@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import CLASSES, IMAGE_SIZE
+from .ops import dead_channels
 
 FEATURE_LAYERS = ("Conv2D", "MaxPooling2D")
 
@@ -119,36 +120,6 @@ def activations(model, image, layers=None):
     outputs = activation_model(model, layers)(np.asarray(image, "float32")[None], training=False)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     return {layer.name: np.asarray(out)[0] for layer, out in zip(layers, outputs)}
-
-
-def normalize_channel(channel):
-    """The book's display scaling of one channel: centred, 64 per std around 128, uint8."""
-    channel = np.asarray(channel, dtype="float32")
-    std = channel.std()
-    if std < 1e-8:  # a dead (constant) channel shows as flat gray-black
-        return np.zeros(channel.shape, dtype="uint8")
-    scaled = (channel - channel.mean()) / std * 64 + 128
-    return np.clip(scaled, 0, 255).astype("uint8")
-
-
-def channel_grid(activation, cols=16, gap=1):
-    """Every channel of one (h, w, c) activation tiled into one uint8 image, `cols` per row."""
-    activation = np.asarray(activation)
-    h, w, c = activation.shape
-    cols = min(cols, c)
-    rows = -(-c // cols)
-    grid = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), 255, dtype="uint8")
-    for k in range(c):
-        r, q = divmod(k, cols)
-        grid[r * (h + gap):r * (h + gap) + h, q * (w + gap):q * (w + gap) + w] = \
-            normalize_channel(activation[:, :, k])
-    return grid
-
-
-def dead_channels(activation):
-    """How many channels are zero everywhere for this image (ReLU units that did not fire)."""
-    activation = np.asarray(activation)
-    return int((activation.reshape(-1, activation.shape[-1]).max(axis=0) <= 0).sum())
 
 
 def activation_summary(acts):
@@ -296,13 +267,26 @@ def superimpose(image_uint8, heatmap, alpha=0.4):
 
 # --------------------------------------------------------------------------- judging the test split
 
-def predict_probabilities(model, paths, batch_size=32):
-    """Dog probabilities for image files, preprocessed like training, in batches."""
-    probs = []
+def predict_probabilities(model, paths, batch_size=32, errors=None):
+    """Dog probabilities for image files, preprocessed like training, in batches.
+
+    Unreadable files raise, unless an `errors` dict is given: then they get NaN and
+    errors[index] holds the message.
+    """
+    probs = np.full(len(paths), np.nan, dtype="float32")
     for start in range(0, len(paths), batch_size):
-        batch = load_batch(paths[start:start + batch_size], model)
-        probs.append(np.asarray(model.predict(batch, verbose=0)).reshape(-1))
-    return np.concatenate(probs) if probs else np.zeros(0, "float32")
+        images, kept = [], []
+        for i in range(start, min(start + batch_size, len(paths))):
+            try:
+                images.append(load_image(paths[i], model))
+                kept.append(i)
+            except (FileNotFoundError, ValueError) as err:
+                if errors is None:
+                    raise
+                errors[i] = str(err)
+        if images:
+            probs[kept] = np.asarray(model.predict(np.stack(images), verbose=0)).reshape(-1)
+    return probs
 
 
 def confusion_matrix(labels, probs, threshold=0.5):
@@ -343,7 +327,7 @@ def find_trained_model():
 
 # --------------------------------------------------------------------------- explorer pictures
 
-def explorer_images(n_per_class=2, split="test"):
+def images_per_class(n_per_class=2, split="test"):
     """{label: path} of a few test images per class for the activation explorer; {} if no data."""
     try:
         paths, labels = split_images(split)

@@ -3,6 +3,7 @@
 Keras' Conv2D computes a cross-correlation: the kernel slides over the input without being flipped.
 "same" padding splits the padding like TensorFlow: the extra row or column, if any, goes after.
 Nothing here imports TensorFlow; the tests check every function against the Keras layers.
+At the end, the arrays used to show activations (section 5.4.1): channel grids and blank channels.
 """
 import math
 
@@ -202,3 +203,35 @@ def receptive_field(layers):
         size += (k - 1) * jump
         jump *= stride
     return size
+
+
+# --------------------------------------------------------------------------- showing activations
+
+def normalize_channel(channel):
+    """The book's display scaling of one channel: centred, 64 per std around 128, uint8."""
+    channel = np.asarray(channel, dtype="float32")
+    std = channel.std()
+    if std < 1e-8:  # a dead (constant) channel shows as flat gray-black
+        return np.zeros(channel.shape, dtype="uint8")
+    scaled = (channel - channel.mean()) / std * 64 + 128
+    return np.clip(scaled, 0, 255).astype("uint8")
+
+
+def channel_grid(activation, cols=16, gap=1):
+    """Every channel of one (h, w, c) activation tiled into one uint8 image, `cols` per row."""
+    activation = np.asarray(activation)
+    h, w, c = activation.shape
+    cols = min(cols, c)
+    rows = -(-c // cols)
+    grid = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), 255, dtype="uint8")
+    for k in range(c):
+        r, q = divmod(k, cols)
+        grid[r * (h + gap):r * (h + gap) + h, q * (w + gap):q * (w + gap) + w] = \
+            normalize_channel(activation[:, :, k])
+    return grid
+
+
+def dead_channels(activation):
+    """How many channels are zero everywhere for this image (ReLU units that did not fire)."""
+    activation = np.asarray(activation)
+    return int((activation.reshape(-1, activation.shape[-1]).max(axis=0) <= 0).sum())

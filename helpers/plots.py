@@ -103,7 +103,7 @@ def show_image_grid(images, labels=None, probabilities=None, ncols=4, size=2.2, 
 
 def plot_activation_grids(acts, cols=16, scale=0.9, max_channels=None):
     """One labelled channel grid per layer (section 5.4.1); acts is {layer name: (h, w, c)}."""
-    from .inspect_model import channel_grid, dead_channels
+    from .ops import channel_grid, dead_channels
 
     figures = []
     for name, act in acts.items():

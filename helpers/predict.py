@@ -6,8 +6,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from . import inspect_model
 
 
@@ -82,19 +80,10 @@ def to_prediction(path, dog_probability):
 def predict_files(paths, model=None, model_path=None, batch_size=32):
     """Predictions for image files, in order; unreadable files get an error, the rest an answer."""
     model = check_model(model) if model is not None else load_model(model_path)
-    results, good, batch = {}, [], []
-    for i, path in enumerate(paths):
-        try:
-            batch.append(inspect_model.load_image(path, model))
-            good.append(i)
-        except (FileNotFoundError, ValueError) as err:
-            results[i] = Prediction(str(path), error=str(err))
-    for start in range(0, len(batch), batch_size):
-        chunk = np.stack(batch[start:start + batch_size])
-        probs = np.asarray(model.predict(chunk, verbose=0)).reshape(-1)
-        for i, p in zip(good[start:start + batch_size], probs):
-            results[i] = to_prediction(paths[i], p)
-    return [results[i] for i in range(len(paths))]
+    errors = {}
+    probs = inspect_model.predict_probabilities(model, list(paths), batch_size, errors=errors)
+    return [Prediction(str(path), error=errors[i]) if i in errors else to_prediction(path, probs[i])
+            for i, path in enumerate(paths)]
 
 
 def predict_file(path, model=None, model_path=None):

@@ -775,7 +775,7 @@ def activation_explorer(model, images=None, layer=None, channel=0):
     """
     from . import inspect_model as im
 
-    images = dict(images) if images else im.explorer_images()
+    images = dict(images) if images else im.images_per_class()
     fallback = not images
     names = [l.name for l in im.feature_layers(model)]
     if not names:

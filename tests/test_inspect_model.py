@@ -67,16 +67,6 @@ def test_activation_model_rejects_a_dense_only_model():
         im.activation_model(model)
 
 
-def test_channel_grid_tiles_every_channel():
-    act = np.random.default_rng(0).random((5, 7, 10)).astype("float32")
-    act[:, :, 3] = 0.0
-    grid = im.channel_grid(act, cols=4, gap=1)
-    assert grid.shape == (3 * 6 - 1, 4 * 8 - 1) and grid.dtype == np.uint8
-    assert (grid[0:5, 3 * 8:3 * 8 + 7] == 0).all()  # the dead channel shows flat
-    assert im.dead_channels(act) == 1
-    np.testing.assert_array_equal(grid[6:11, 8:15], im.normalize_channel(act[:, :, 5]))
-
-
 def test_grad_cam_shape_and_range():
     model = small_convnet()
     image = np.random.default_rng(2).random((32, 32, 3)).astype("float32")
@@ -202,7 +192,7 @@ def test_activation_explorer_shows_the_chosen_channel(tiny_split):
     from helpers import widgets
 
     model = small_convnet(size=32)
-    images = im.explorer_images(n_per_class=2)
+    images = im.images_per_class(n_per_class=2)
     assert len(images) == 4 and sum(k.startswith("dogs/") for k in images) == 2
     box = widgets.activation_explorer(model, images)
     assert "act-explorer" in box._dom_classes

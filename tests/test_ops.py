@@ -178,3 +178,13 @@ def test_receptive_field_book_and_brute_force():
     # the book: third-layer 3x3 windows of the unpooled model see only 7x7 of the input
     assert ops.receptive_field([(3, 1)] * 3) == 7 == empirical_receptive_field(no_pool)
     assert ops.receptive_field([(k, s) for _, k, s in pooled]) == 18 == empirical_receptive_field(pooled)
+
+
+def test_channel_grid_tiles_every_channel():
+    act = np.random.default_rng(0).random((5, 7, 10)).astype("float32")
+    act[:, :, 3] = 0.0
+    grid = ops.channel_grid(act, cols=4, gap=1)
+    assert grid.shape == (3 * 6 - 1, 4 * 8 - 1) and grid.dtype == np.uint8
+    assert (grid[0:5, 3 * 8:3 * 8 + 7] == 0).all()  # the dead channel shows flat
+    assert ops.dead_channels(act) == 1
+    np.testing.assert_array_equal(grid[6:11, 8:15], ops.normalize_channel(act[:, :, 5]))

@@ -74,14 +74,40 @@ def cmd_status(args):
         print(f"  source: {source}")
         for split in config.SPLITS:
             print(f"  {split:<10} " + "  ".join(f"{cls}: {counts[split][cls]}" for cls in config.CLASSES))
-        wanted = profile.split_sizes()
-        if any(counts[s][c] != wanted[s] for s in config.SPLITS for c in config.CLASSES):
-            print(f"  (differs from the {profile.name} profile: run `python -m helpers data` to rebuild)")
+        note = split_note(data.read_manifest(), counts, profile)
+        if note:
+            print(f"  ({note})")
     models = config.models_dir()
     found = sorted(p.name for p in models.glob("*.keras")) if models.is_dir() else []
     print(f"models: {models}")
     print("  " + (", ".join(found) if found else "none trained yet"))
     return 0
+
+
+def split_note(manifest, counts, profile):
+    """What is off with the prepared split, or '' : built for another profile, changed on disk, or capped.
+
+    The manifest records the counts the split was planned with; a source may cap them below the
+    profile's sizes (Google's archive has 1,000 training and 500 held-out images per class), which is
+    not a reason to rebuild.
+    """
+    manifest = manifest or {}
+    rebuild = "run `python -m helpers data` to rebuild"
+    built_for = manifest.get("profile")
+    if built_for and built_for != profile.name:
+        return f"prepared for the {built_for} profile, not {profile.name}: {rebuild}"
+    planned = manifest.get("counts")
+    if planned is None:
+        wanted = profile.split_sizes()
+        planned = {s: {c: wanted[s] for c in config.CLASSES} for s in config.SPLITS}
+    if counts != planned:
+        return f"the folders no longer hold the images the split was made with: {rebuild}"
+    wanted = profile.split_sizes()
+    if any(planned[s][c] != wanted[s] for s in config.SPLITS for c in config.CLASSES):
+        sizes = "/".join(str(min(planned[s].values())) for s in config.SPLITS)
+        return (f"{sizes} per class: the source holds fewer images than the {profile.name} profile's "
+                f"{profile.train}/{profile.validation}/{profile.test}")
+    return ""
 
 
 def add_predict_parser(sub):

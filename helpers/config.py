@@ -92,22 +92,3 @@ def set_seed(seed=None):
     import keras
     keras.utils.set_random_seed(seed)
     return seed
-
-
-def banner():
-    """One line: profile, data source, TensorFlow/Keras versions and device."""
-    import keras
-    import tensorflow as tf
-
-    profile = get_profile()
-    try:
-        from . import data
-        source = data.current_source() or "not prepared yet (run notebook 03 or `make data`)"
-    except Exception:  # pragma: no cover - banner must never stop a notebook
-        source = "unknown"
-    gpus = tf.config.list_physical_devices("GPU")
-    device = f"GPU x{len(gpus)}" if gpus else "CPU"
-    onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "")
-    return (f"Profile: {profile.name} ({profile.description}) | data: {source} | "
-            f"TensorFlow {tf.__version__}, Keras {keras.__version__} | device: {device}"
-            f"{' (oneDNN on)' if onednn == '1' and not gpus else ''}")

@@ -1,4 +1,5 @@
 """`python -m helpers data|status`: exit codes, one-line errors, what status reports."""
+import json
 import os
 import subprocess
 import sys
@@ -73,3 +74,31 @@ def test_unknown_source_exits_nonzero_without_traceback():
 def test_bad_profile_and_missing_command_are_usage_errors():
     assert run_cli("data", "--profile", "medium").returncode == 2
     assert run_cli().returncode == 2
+
+
+def test_status_accepts_a_split_capped_by_its_source(tiny_profile, monkeypatch, capsys):
+    assert main(["data", "--profile", "tiny"]) == 0
+    capsys.readouterr()
+    # The same split read under a bigger profile whose sizes the source could not fill: built for
+    # "tiny" it asks for a rebuild; recorded as planned for that profile it is only reported as capped.
+    monkeypatch.setitem(config.PROFILES, "big", config.Profile("big", 5, 2, 2, 1, 20, 1, 32, "bigger"))
+    assert main(["status", "--profile", "big"]) == 0
+    assert "prepared for the tiny profile" in capsys.readouterr().out
+    manifest_path = config.small_dataset_dir() / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest_path.write_text(json.dumps({**manifest, "profile": "big"}))
+    assert main(["status", "--profile", "big"]) == 0
+    out = capsys.readouterr().out
+    assert "3/1/1 per class: the source holds fewer images than the big profile's 5/2/2" in out
+    assert "rebuild" not in out
+    next(config.small_dataset_dir().glob("train/cats/*")).unlink()
+    assert main(["status", "--profile", "big"]) == 0
+    assert "no longer hold the images" in capsys.readouterr().out
+
+
+def test_status_of_a_complete_split_has_no_note(tiny_profile, capsys):
+    assert main(["data", "--profile", "tiny"]) == 0
+    capsys.readouterr()
+    assert main(["status", "--profile", "tiny"]) == 0
+    out = capsys.readouterr().out
+    assert "source: synthetic" in out and "rebuild" not in out and "fewer images" not in out

@@ -69,6 +69,8 @@ def test_banner_names_profile_and_versions():
     import keras
     import tensorflow as tf
 
-    line = config.banner()
+    import helpers
+
+    line = helpers.banner()
     assert "Profile: quick" in line and tf.__version__ in line and keras.__version__ in line
     assert "not prepared yet" in line  # no data in this test's folder

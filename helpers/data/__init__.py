@@ -79,9 +79,12 @@ def prepare(source=SYNTHETIC, profile=None, force=False, archive=None, url=None,
         if archive or url or sha256:
             raise ValueError("--archive/--url/--sha256 belong to real-photo sources, not 'synthetic'.")
         folder = prepare_synthetic(profile.per_class, force=force)
+        plan = None
     else:
         folder = fetch_real(source, archive=archive, url=url, sha256=sha256)
-    make_small_dataset(folder, profile=profile, force=force, source=source)
+        from .sources import pooled_plan  # an archive with its own validation folder (Google's) splits by it
+        plan = pooled_plan(folder, source_images(folder), profile)
+    make_small_dataset(folder, profile=profile, force=force, source=source, plan=plan)
     return config.small_dataset_dir()
 
 

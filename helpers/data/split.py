@@ -167,14 +167,17 @@ def swap_in(tmp, dest):
         shutil.rmtree(old)
 
 
-def make_small_dataset(source_dir, dest=None, profile=None, force=False, source="synthetic", verbose=True):
-    """Build the book's train/validation/test split from a Kaggle-layout folder; return the counts dict."""
+def make_small_dataset(source_dir, dest=None, profile=None, force=False, source="synthetic", verbose=True,
+                       plan=None):
+    """Build the book's train/validation/test split from a Kaggle-layout folder; return the counts dict.
+
+    plan: {(split, cls): [paths]} when the source decides its own split (see data.prepare); by
+    default the first images of each class in index order (plan_split).
+    """
     profile = profile if isinstance(profile, config.Profile) else config.get_profile(profile)
     dest = Path(dest) if dest is not None else config.small_dataset_dir()
-    images = source_images(source_dir)
-    from .sources import pooled_plan  # an archive with its own validation folder (Google's) splits by it
-    plan = pooled_plan(source_dir, images, profile, verbose=verbose)
     if plan is None:
+        images = source_images(source_dir)
         check_enough(images, profile, source_dir)  # before anything is written
         plan = plan_split(images, profile)
     if not force and is_complete(dest, plan, source):

@@ -51,13 +51,9 @@ def test_without_a_prepared_split_only_patterns_are_offered():
 
 
 def test_photos_from_the_prepared_split_are_offered(tiny_split):
-    data = pytest.importorskip("helpers.data")
-    if not hasattr(data, "sample_paths"):
-        pytest.skip("helpers.data.sample_paths not available")
-    try:
-        expected = data.sample_paths(split="train", n=3)
-    except Exception as err:  # the split helpers may need their own manifest
-        pytest.skip(f"sample_paths cannot read the test split: {err}")
+    from helpers import data
+
+    expected = data.sample_paths(split="train", n=3)
     explorer = widgets.conv_explorer()
     photos = [name for name in explorer.images if name.startswith("photo:")]
     assert len(photos) == len(expected) > 0

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from keras.utils import img_to_array, load_img
 
-from helpers import config, models, training
+from helpers import config, inspect_model, models, training
 
 
 def test_generator_batches_and_label_mapping(tiny_split):
@@ -79,6 +79,17 @@ def test_history_roundtrip_and_atomic_write():
     assert [p.name for p in path.parent.iterdir()] == [path.name]
 
 
+def test_run_matches_only_the_active_profile_and_source(tiny_split, monkeypatch):
+    assert not training.run_matches(1)  # nothing saved
+    history = {"loss": [0.7], "val_loss": [0.8]}
+    training.save_history(1, history)
+    record = training.load_record(1)
+    assert record["profile"] == "quick"
+    assert training.run_matches(1) == (record["source"] == training._data_source())
+    monkeypatch.setenv("COURSE_PROFILE", "full")
+    assert not training.run_matches(1)
+
+
 def test_paths_follow_models_dir():
     assert training.model_path(2) == config.models_dir() / "cats_and_dogs_small_2.keras"
     assert training.history_path(2).name == "cats_and_dogs_small_2.history.json"
@@ -103,12 +114,12 @@ def test_fit_save_load_and_evaluate(tiny_split):
     assert training.load_record(1)["train_images"] == 12
     loaded = training.load_model(1)
     paths = sorted(str(p) for p in (tiny_split / "test").rglob("*.jpg"))
-    np.testing.assert_allclose(training.predict_probabilities(loaded, paths),
-                               training.predict_probabilities(model, paths), atol=1e-6)
+    np.testing.assert_allclose(inspect_model.predict_probabilities(loaded, paths),
+                               inspect_model.predict_probabilities(model, paths), atol=1e-6)
     scores = training.evaluate(loaded)
     assert scores["images"] == 8
     # Accuracy on 8 test images is a multiple of 1/8, and matches the predictions.
-    probs = training.predict_probabilities(loaded, paths)
+    probs = inspect_model.predict_probabilities(loaded, paths)
     labels = np.array([0 if "/cats/" in p else 1 for p in paths])
     assert scores["accuracy"] == pytest.approx(np.mean((probs > 0.5) == labels))
 

@@ -36,7 +36,8 @@ KERNEL_READY_S = 120
 RUN_ALL_S = 300
 # Notebooks whose widget scenario also runs them whole and checks for errors (not run twice).
 WIDGET_SCENARIOS = {"01_convolution.ipynb": "test_browser_convolution.py",
-                    "05_data_augmentation.ipynb": "test_browser_augmentation.py"}
+                    "05_data_augmentation.ipynb": "test_browser_augmentation.py",
+                    "07_what_the_convnet_learned.ipynb": "test_browser_activations.py"}
 WIDGET_TEXT_ERRORS = ("Error displaying widget", "Error rendering output item")
 
 

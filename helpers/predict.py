@@ -80,8 +80,8 @@ def to_prediction(path, dog_probability):
 def predict_files(paths, model=None, model_path=None, batch_size=32):
     """Predictions for image files, in order; unreadable files get an error, the rest an answer."""
     model = check_model(model) if model is not None else load_model(model_path)
-    errors = {}
-    probs = inspect_model.predict_probabilities(model, list(paths), batch_size, errors=errors)
+    paths, errors = list(paths), {}
+    probs = inspect_model.predict_probabilities(model, paths, batch_size, errors=errors)
     return [Prediction(str(path), error=errors[i]) if i in errors else to_prediction(path, probs[i])
             for i, path in enumerate(paths)]
 

@@ -186,6 +186,13 @@ def test_predict_probabilities_and_split_images(tiny_split):
     probs = im.predict_probabilities(model, paths, batch_size=3)
     truth = model.predict(np.stack([im.load_image(p, model) for p in paths]), verbose=0).ravel()
     np.testing.assert_allclose(probs, truth, rtol=1e-5, atol=1e-6)
+    missing = tiny_split / "test" / "cats" / "nope.jpg"
+    with pytest.raises(FileNotFoundError, match="nope.jpg"):
+        im.predict_probabilities(model, [paths[0], missing])
+    errors = {}
+    kept = im.predict_probabilities(model, [paths[0], missing, paths[1]], batch_size=2, errors=errors)
+    assert list(errors) == [1] and "nope.jpg" in errors[1] and np.isnan(kept[1])
+    np.testing.assert_allclose(kept[[0, 2]], truth[:2], rtol=1e-5, atol=1e-6)
 
 
 def test_activation_explorer_shows_the_chosen_channel(tiny_split):

@@ -43,11 +43,12 @@ def estimate_line(text):
 
 
 def fit_seconds(text):
-    """The fit's wall time from the epoch progress bar's last 'elapsed' field (tqdm: [MM:SS<..] or [H:MM:SS<..])."""
-    times = re.findall(r"epochs: 100%.*?\[(?:(\d+):)?(\d+):(\d+)<", text)
-    if not times:
+    """The fit's wall time from its epoch progress bar: tqdm's 'N/N [MM:SS<' (or H:MM:SS) when it reached the end."""
+    times = re.findall(r"(\d+)/(\d+)\s*\[(?:(\d+):)?(\d+):(\d+)(?:<|&lt;)", text)
+    done = [t for t in times if t[0] == t[1]]
+    if not done:
         return None
-    h, m, s = times[-1]
+    _, _, h, m, s = done[-1]
     return int(h or 0) * 3600 + int(m) * 60 + int(s)
 
 
@@ -81,7 +82,8 @@ def record(notebook, models_dir, run, log=None, label=None):
         "min_val_loss_epoch": 1 + hist["val_loss"].index(min(hist["val_loss"])),
         "test": rec.get("test"),
         "estimate_printed": estimate_line(text),
-        "fit_seconds": fit_seconds(text),
+        "fit_seconds": fit_seconds(text + json.dumps(json.loads(Path(notebook).read_text(encoding="utf-8"))
+                                                     .get("metadata", {}).get("widgets", {}), ensure_ascii=False)),
         "notebook_seconds": log_times(log),
         "book": BOOK.get(run, {}).get("text"),
     }

@@ -50,6 +50,8 @@ def test_record_parses_what_the_notebook_prints(tmp_path):
     bar = "epochs: 100%|##########| 30/30 [31:07<00:00, 62.25s/epoch, loss=0.041]"
     assert record_run.fit_seconds("epochs:  97%| 29/30 [30:01<01:02]\n" + bar) == 31 * 60 + 7
     assert record_run.fit_seconds("epochs: 100%| 100/100 [1:02:03<00:00]") == 3723
+    assert record_run.fit_seconds("30/30\u2007[16:21&lt;00:00,\u200736.48s/epoch") == 981  # a widget's state
+    assert record_run.fit_seconds("29/30 [16:21<00:30]") is None  # unfinished
     log = tmp_path / "run.log"
     log.write_text("start 1000\n[NbConvertApp] Executing\nend 2860\n")
     assert record_run.log_times(log) == 1860

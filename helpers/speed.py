@@ -79,13 +79,15 @@ def random_batch(model, batch_size, seed=0):
 
 
 def time_calls(call, steps, warmup=1):
-    """Seconds per call of call(), after warmup calls (which trace and fill caches)."""
+    """Median seconds per call of call(), after warmup calls (which trace and fill caches)."""
     for _ in range(warmup):
         call()
-    start = time.perf_counter()
-    for _ in range(steps):
+    times = []
+    for _ in range(max(steps, 1)):
+        start = time.perf_counter()
         call()
-    return (time.perf_counter() - start) / max(steps, 1)
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
 
 
 def training_step_seconds(model, batch_size=20, steps=5, warmup=2):
@@ -157,7 +159,7 @@ def _batch_size(data, default):
 
 
 def estimate_fit_seconds(model, train, epochs, steps_per_epoch=None, validation=None,
-                         validation_steps=None, timing_steps=3):
+                         validation_steps=None, timing_steps=5):
     """Seconds model.fit will take, from a few timed steps on an untrained copy (the model is untouched).
 
     Returns a dict: seconds per epoch (after the first) and in all, and the parts they are made of.

@@ -64,6 +64,7 @@ def machine():
     return {"cpu": cpu_model(), "cores": os.cpu_count(), "gpu": [g.name for g in gpus],
             "tensorflow": tf.__version__, "keras": keras.__version__, "python": platform.python_version(),
             "TF_ENABLE_ONEDNN_OPTS": os.environ.get("TF_ENABLE_ONEDNN_OPTS", ""),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
             "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
 
 
@@ -202,11 +203,12 @@ def in_process_comparisons(model, x, y, quick):
 def layer_times(model, batch_size, repeats):
     """Where a training step's time goes: forward + backward of each Conv2D/Dense alone, batch_size images.
 
+    Full training steps and the layers alone are timed in turns, so that both see the same load.
     The first layer's gradient with respect to its input is skipped, as in training.
     """
     import tensorflow as tf
 
-    rows = []
+    steps = []
     for k, layer in enumerate(model.layers):
         macs = speed.layer_macs(layer)
         if not macs:
@@ -223,15 +225,21 @@ def layer_times(model, batch_size, repeats):
             return tape.gradient(loss, ([x] if input_grad else []) + layer.trainable_weights)
 
         step(x)
-        start = time.perf_counter()
-        for _ in range(repeats):
-            out = step(x)
-        float(tf.reduce_sum(out[0]))
-        seconds = (time.perf_counter() - start) / repeats
-        rows.append({"layer": f"{type(layer).__name__} {tuple(layer.output.shape[1:])}",
-                     "training_gflop_per_image": speed.TRAINING_PASSES * 2 * macs / 1e9,
-                     "ms_per_batch": seconds * 1e3,
-                     "gflops": speed.TRAINING_PASSES * 2 * macs * batch_size / seconds / 1e9})
+        steps.append((layer, macs, lambda step=step, x=x: float(tf.reduce_sum(step(x)[0]))))
+    xb, yb = speed.random_batch(model, batch_size)
+    full = lambda: model.train_on_batch(xb, yb)  # noqa: E731
+    full()
+    times = {"step": []}
+    for _ in range(repeats):
+        times["step"].append(speed.time_calls(full, 1, warmup=0))
+        for layer, _, call in steps:
+            times.setdefault(layer.name, []).append(speed.time_calls(call, 1, warmup=0))
+    rows = [{"layer": f"{type(layer).__name__} {tuple(layer.output.shape[1:])}",
+             "training_gflop_per_image": speed.TRAINING_PASSES * 2 * macs / 1e9,
+             "ms_per_batch": median(times[layer.name]) * 1e3,
+             "gflops": speed.TRAINING_PASSES * 2 * macs * batch_size / median(times[layer.name]) / 1e9}
+            for layer, macs, _ in steps]
+    rows.append({"layer": "full training step", "ms_per_batch": median(times["step"]) * 1e3})
     return rows
 
 
@@ -263,7 +271,7 @@ def summarise_children(results):
         layer_runs = [run["layers"] for run in runs if "layers" in run]
         if layer_runs:
             summary[name]["layers"] = [
-                {**rows[0], **{k: median([row[k] for row in rows]) for k in ("ms_per_batch", "gflops")}}
+                {**rows[0], **{k: median([row[k] for row in rows]) for k in ("ms_per_batch", "gflops") if k in rows[0]}}
                 for rows in zip(*layer_runs)]
         summary[name]["runs"] = len(runs)
     return summary
@@ -470,7 +478,8 @@ def table(results):
     flops = results["flops"]["training_per_image"] / 1e9
     rows = [
         ("Machine", f"{m['cpu']}, {m['cores']} cores{', GPU ' + ', '.join(m['gpu']) if m['gpu'] else ''}; "
-                    f"TensorFlow {m['tensorflow']}, Keras {m['keras']}; {m['date']}"
+                    f"TensorFlow {m['tensorflow']}, Keras {m['keras']}; {m['date']}; load average "
+                    f"{m['load_average_at_start'][1]:.1f} before, {m.get('load_average_at_end', ['-'] * 3)[1]} after (5 min)"
                     f"{'; quick run' if results['quick'] else ''}"),
         ("float32 2048x2048 matmul (the limit)", f"{fmt(d['matmul_gflops'], 1)} GFLOP/s"),
         ("FLOPs per training image (baseline)", f"{flops:.3f} GFLOP (forward {results['flops']['forward_per_image'] / 1e9:.3f} x 3)"),
@@ -496,14 +505,18 @@ def table(results):
                      f"{', '.join(f'{v:.2f}' for v in conv['val_accuracy'])})"))
     lines = ["| Figure | Measured |", "|---|---|"] + [f"| {a} | {b} |" for a, b in rows]
     if d.get("layers"):
-        step_ms = 20 / d["train_images_per_s"] * 1e3
+        layers = [row for row in d["layers"] if row["layer"] != "full training step"]
+        full = [row["ms_per_batch"] for row in d["layers"] if row["layer"] == "full training step"]
+        step_ms = full[0] if full else 20 / d["train_images_per_s"] * 1e3
         lines += ["", f"| Where a training step's time goes (batch 20, {step_ms:.0f} ms per step) "
                       "| GFLOP per image | ms per batch | GFLOP/s | of matmul |", "|---|---|---|---|---|"]
-        for row in d["layers"]:
+        for row in layers:
             lines.append(f"| {row['layer']} | {row['training_gflop_per_image']:.3f} | {row['ms_per_batch']:.0f} | "
                          f"{row['gflops']:.1f} | {row['gflops'] / d['matmul_gflops']:.2f} |")
-        rest = step_ms - sum(row["ms_per_batch"] for row in d["layers"])
-        lines.append(f"| everything else (pooling, loss, optimizer, Keras) | - | {rest:.0f} | - | - |")
+        rest = step_ms - sum(row["ms_per_batch"] for row in layers)
+        lines.append("| everything else (pooling, loss, optimizer, Keras) | - | "
+                     + (f"{rest:.0f}" if full and rest >= 0 else
+                        "not resolved: the step and the layers were timed under different load") + " | - | - |")
     lines += ["", "| Speed-up (A/B, alternating) | Before | After | Kept |", "|---|---|---|---|"]
     for ab in results["ab"]:
         lines.append(f"| {ab['name']} | {ab['before']} | {ab['after']} | {ab['kept']} |")
@@ -566,12 +579,22 @@ def main(argv=None):
     parser.add_argument("--no-difficulty", action="store_true", help="skip the data set difficulty check")
     parser.add_argument("--out", help="results file (default benchmarks/results.json, quick: build/bench/...)")
     parser.add_argument("--no-readme", action="store_true", help="do not update the table in benchmarks/README.md")
+    parser.add_argument("--render", action="store_true",
+                        help="only print the table of an existing results file (and refresh benchmarks/README.md)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--in-process-ab", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.child:
         print(json.dumps(compute_child(args.quick, args.in_process_ab)))
+        return 0
+
+    if args.render:
+        results = json.loads(Path(args.out or RESULTS).read_text(encoding="utf-8"))
+        markdown = table(results)
+        print(markdown)
+        if not args.no_readme and not args.out:
+            write_readme_table(markdown)
         return 0
 
     started = time.perf_counter()
@@ -610,6 +633,7 @@ def main(argv=None):
                                  "convnet": convnet_accuracy(split_root, args.difficulty_epochs
                                                              or (3 if args.quick else 5))}
     results["bench_seconds"] = round(time.perf_counter() - started)
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     markdown = table(results)
     print(markdown)
     out = Path(args.out) if args.out else (QUICK_RESULTS if args.quick else RESULTS)

@@ -7,7 +7,6 @@
 """
 import contextlib
 import copy
-import math
 import random
 import time
 
@@ -291,7 +290,7 @@ def decode_once(iterator):
 
 
 def decode_once_by_default(enabled=True):
-    """Every flow_from_directory iterator made from now on decodes each file once (see decode_once)."""
+    """Every flow_from_directory iterator decodes each file once from its next batch on (see decode_once)."""
     global _DECODE_ONCE_DEFAULT
     _install_decode_once()
     _DECODE_ONCE_DEFAULT = bool(enabled)
@@ -309,11 +308,6 @@ def cached_images(iterator):
     """How many decoded images a decode_once iterator holds, and their size in megabytes."""
     cache = getattr(iterator, "_decode_once_cache", None) or {}
     return len(cache), sum(a.nbytes for a in cache.values()) / 1e6
-
-
-def epochs_to_minutes(seconds_per_epoch, epochs):
-    """Minutes for a number of epochs, rounded up to a whole minute."""
-    return math.ceil(seconds_per_epoch * epochs / 60)
 
 
 def apply_defaults(environ=None):

@@ -47,7 +47,10 @@ def fit_seconds(text):
     times = re.findall(r"(\d+)/(\d+)\s*\[(?:(\d+):)?(\d+):(\d+)(?:<|&lt;)", text)
     done = [t for t in times if t[0] == t[1]]
     if not done:
-        return None
+        # Keras' own progress bar: each epoch's last line, "63/63 ━━━ 25s 397ms/step ... val_loss: ...".
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", text)
+        epochs = re.findall(r"(\d+)/(\d+) ━+\s+(\d+)s \d+m?s/step[^\n\r\x08]*val_loss", plain)
+        return sum(int(sec) for a, b, sec in epochs if a == b) or None
     _, _, h, m, s = done[-1]
     return int(h or 0) * 3600 + int(m) * 60 + int(s)
 

@@ -52,6 +52,9 @@ def test_record_parses_what_the_notebook_prints(tmp_path):
     assert record_run.fit_seconds("epochs: 100%| 100/100 [1:02:03<00:00]") == 3723
     assert record_run.fit_seconds("30/30\u2007[16:21&lt;00:00,\u200736.48s/epoch") == 981  # a widget's state
     assert record_run.fit_seconds("29/30 [16:21<00:30]") is None  # unfinished
+    keras_bar = ("\x1b[1m63/63\x1b[0m \x1b[32m━━━━\x1b[0m \x1b[1m25s\x1b[0m 397ms/step - loss: 0.4 - val_loss: 0.46\n"
+                 "\r63/63 ━━━━ 0s 349ms/step - loss: 0.4\r63/63 ━━━━ 31s 400ms/step - loss: 0.4 - val_loss: 0.5\n")
+    assert record_run.fit_seconds(keras_bar) == 56
     log = tmp_path / "run.log"
     log.write_text("start 1000\n[NbConvertApp] Executing\nend 2860\n")
     assert record_run.log_times(log) == 1860

@@ -1,8 +1,8 @@
 """Helpers for the chapter 5 notebooks: the plumbing the notebooks do not need to show."""
 import os
 
-# Before TensorFlow is imported anywhere: oneDNN kernels roughly double CPU training speed on
-# CPUs where TensorFlow leaves them off by default. Set TF_ENABLE_ONEDNN_OPTS=0 to opt out.
+# Before TensorFlow is imported anywhere: oneDNN kernels, which TensorFlow leaves off on many CPUs,
+# trained the baseline 2-3 times faster in `make bench` (benchmarks/README.md). TF_ENABLE_ONEDNN_OPTS=0 opts out.
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

@@ -563,7 +563,9 @@ def write_readme_table(markdown):
         raise SystemExit(f"{README} has no {TABLE_START} ... {TABLE_END} block to fill")
     head, rest = text.split(TABLE_START, 1)
     _, tail = rest.split(TABLE_END, 1)
-    README.write_text(f"{head}{TABLE_START}\n{markdown}\n{TABLE_END}{tail}", encoding="utf-8")
+    tmp = README.with_suffix(".md.tmp")
+    tmp.write_text(f"{head}{TABLE_START}\n{markdown}\n{TABLE_END}{tail}", encoding="utf-8")
+    os.replace(tmp, README)
 
 
 # ---------------------------------------------------------------- main

@@ -17,9 +17,8 @@ RUNS = REPO / "benchmarks" / "runs.json"
 sys.path.insert(0, str(REPO))
 
 from benchmarks.bench import cpu_model  # noqa: E402
+from helpers.training import book_reference  # noqa: E402
 
-BOOK = {1: {"val_accuracy_after_30": 0.71, "text": "about 0.70-0.72 validation accuracy after 30 epochs"},
-        2: {"val_accuracy_after_100": 0.82, "text": "about 0.82 validation accuracy after 100 epochs"}}
 
 
 def notebook_text(path):
@@ -88,7 +87,7 @@ def record(notebook, models_dir, run, log=None, label=None):
         "fit_seconds": fit_seconds(text + json.dumps(json.loads(Path(notebook).read_text(encoding="utf-8"))
                                                      .get("metadata", {}).get("widgets", {}), ensure_ascii=False)),
         "notebook_seconds": log_times(log),
-        "book": BOOK.get(run, {}).get("text"),
+        "book": book_reference(run) or None,
     }
 
 
@@ -103,7 +102,9 @@ def main(argv=None):
     entry = record(args.notebook, args.models_dir, args.run, args.log, args.label)
     runs = json.loads(RUNS.read_text(encoding="utf-8")) if RUNS.exists() else []
     runs = [r for r in runs if r.get("label") != entry["label"]] + [entry]
-    RUNS.write_text(json.dumps(runs, indent=1) + "\n", encoding="utf-8")
+    tmp = RUNS.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(runs, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, RUNS)
     print(json.dumps(entry, indent=1))
     return 0
 

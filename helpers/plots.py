@@ -167,6 +167,13 @@ def plot_confusion_matrix(matrix, classes=("cats", "dogs"), title=None):
     return fig
 
 
+def bare(axes):
+    """No grid and no ticks on image axes: pixels speak for themselves."""
+    for ax in axes:
+        ax.grid(False)
+        ax.set_xticks([]), ax.set_yticks([])
+
+
 def plot_conv_state(state, title=None):
     """A still of the convolution explorer: input with the window, the kernel, the feature map."""
     import numpy as np
@@ -187,9 +194,7 @@ def plot_conv_state(state, title=None):
     axes[2].add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, color="red", lw=2))
     axes[2].set_title(f"feature map {fmap.shape}, stride {state['stride']}, '{state['padding']}'",
                       fontsize=9)
-    for ax in axes:
-        ax.grid(False)
-        ax.set_xticks([]), ax.set_yticks([])
+    bare(axes)
     fig.suptitle(title or f"output cell {state['position']} = sum(window x kernel) = {state['value']:.3f};  "
                  f"size: {state['formula']}", fontsize=10)
     fig.tight_layout()
@@ -211,9 +216,7 @@ def plot_pool_state(state, title=None):
     axes[0].set_title(f"feature map {fmap.shape}: {int(kept.sum()):,} values {what}", fontsize=9)
     axes[1].imshow(out, cmap="viridis", vmin=vmin, vmax=vmax, interpolation="nearest")
     axes[1].set_title(f"{state['mode']} pooled {out.shape}", fontsize=9)
-    for ax in axes:
-        ax.grid(False)
-        ax.set_xticks([]), ax.set_yticks([])
+    bare(axes)
     fig.suptitle(title or f"{state['size']}x{state['size']} windows, stride {state['stride']}, "
                  f"'{state['padding']}': {state['formula']}", fontsize=10)
     fig.tight_layout()

@@ -5,6 +5,8 @@ with slit pupils, whiskers and a short muzzle; dogs have floppy or rounded ears,
 muzzle and a big nose. Everything else (fur colours and patterns, head size, position and rotation,
 partial crops, cluttered backgrounds, lighting, blur, noise, JPEG quality, image size) is drawn from
 the same distributions for both classes, so colour or background alone cannot tell them apart.
+As in real photos, some pictures are ambiguous: with a small chance (CUE_SWAP) the ears, or the face,
+come from the other class, so a model can memorise the training set without being right about all of it.
 
 Files use Kaggle's layout and names (dest/train/cat.0.jpg ... dog.N.jpg): the split code treats them
 exactly like the real photos.
@@ -28,12 +30,19 @@ FUR_COLOURS = [
 ]
 EYE_COLOURS = [(96, 168, 64), (214, 160, 40), (110, 70, 30), (80, 140, 200), (60, 40, 25)]
 PATTERNS = ("solid", "stripes", "patches", "mask")
+OTHER_CLASS = {"cat": "dog", "dog": "cat"}
+CUE_SWAP = 0.1  # chance that the ears (and, separately, the face) are drawn from the other class
 
 
 def image_seed(seed, cls, index):
     """The random generator for one image, from (seed, class, index): same image for any worker count."""
     class_id = KAGGLE_CLASSES.index(cls)
     return np.random.default_rng(np.random.SeedSequence([int(seed), class_id, int(index)]))
+
+
+def cue_classes(rng, cls, swap=CUE_SWAP):
+    """The classes the ears and the face are drawn from: each is the other class's with chance swap."""
+    return tuple(OTHER_CLASS[cls] if rng.random() < swap else cls for _ in ("ears", "face"))
 
 
 def _jitter(rng, colour, amount=18):
@@ -172,8 +181,8 @@ def _dog_features(rng, draw, c, r, fur):
         draw.ellipse([c - tw, mouth_y - tw * 0.2, c + tw, mouth_y + tw * 1.8], fill=(226, 110, 130))
 
 
-def _head(rng, cls, r):
-    """An RGBA layer holding one cat or dog head of radius r, centred, drawn upright."""
+def _head(rng, ears, face, r):
+    """An RGBA layer holding one head of radius r, centred, upright: ears and face of a 'cat' or 'dog'."""
     size = int(4 * r)
     c = size / 2
     base = _jitter(rng, FUR_COLOURS[rng.integers(0, len(FUR_COLOURS))])
@@ -186,7 +195,7 @@ def _head(rng, cls, r):
     ear_colour = base if rng.random() < 0.5 else second
     ears_behind = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     floppy = False
-    if cls == "cat":  # pointed triangular ears on top, pink inside
+    if ears == "cat":  # pointed triangular ears on top, pink inside
         spread, height = rng.uniform(0.45, 0.7), r * rng.uniform(0.65, 0.95)
         tilt = rng.uniform(0.05, 0.3)
         for sx in (-1, 1):
@@ -198,7 +207,7 @@ def _head(rng, cls, r):
                      (apex[0] - sx * r * 0.04, apex[1] + height * 0.3)]
             draw.polygon(inner, fill=_jitter(rng, (226, 150, 156), 20))
         mdraw.ellipse([c - rx, c - ry, c + rx, c + ry], fill=255)
-    else:  # floppy or rounded ears, long muzzle
+    else:  # floppy or rounded ears
         edraw = ImageDraw.Draw(ears_behind)
         ear_colour = _jitter(rng, ear_colour, 25)
         floppy = rng.random() < 0.65
@@ -218,13 +227,14 @@ def _head(rng, cls, r):
                 draw.ellipse([ex - er * 0.55, ey - er * 0.55, ex + er * 0.55, ey + er * 0.55],
                              fill=_jitter(rng, second, 25))
         mdraw.ellipse([c - rx, c - ry, c + rx, c + ry], fill=255)
+    if face == "dog":  # a long muzzle
         mw, mh = r * rng.uniform(0.42, 0.55), r * rng.uniform(0.45, 0.6)
         my = c + r * rng.uniform(0.35, 0.45)
         mdraw.ellipse([c - mw, my - mh, c + mw, my + mh], fill=255)
     fur_img = _fur(rng, size, base, second)
     head = Image.new("RGBA", (size, size), (0, 0, 0, 0))
     head.paste(fur_img, (0, 0), mask)
-    if cls == "dog" and rng.random() < 0.5:  # a lighter or darker muzzle patch
+    if face == "dog" and rng.random() < 0.5:  # a lighter or darker muzzle patch
         hdraw = ImageDraw.Draw(head)
         hdraw.ellipse([c - mw * 0.9, my - mh * 0.9, c + mw * 0.9, my + mh * 0.9],
                       fill=_jitter(rng, second, 25) + (255,))
@@ -234,7 +244,7 @@ def _head(rng, cls, r):
     if floppy:
         for pts in floppy_ears:
             fdraw.polygon(pts, fill=ear_colour, outline=_jitter(rng, (40, 30, 25), 15))
-    (_cat_features if cls == "cat" else _dog_features)(rng, fdraw, c, r, base)
+    (_cat_features if face == "cat" else _dog_features)(rng, fdraw, c, r, base)
     return head
 
 
@@ -251,13 +261,14 @@ def _lighting(rng, arr):
     return arr
 
 
-def draw_image(cls, rng):
+def draw_image(cls, rng, cue_swap=CUE_SWAP):
     """One synthetic photo of a 'cat' or 'dog' as a PIL RGB image (size 200-500 px, any aspect)."""
+    ears, face = cue_classes(rng, cls, cue_swap)
     width, height = (int(v) for v in rng.integers(200, 501, 2))
     img = _background(rng, width, height)
     short = min(width, height)
     r = short * rng.uniform(0.2, 0.38)
-    head = _head(rng, cls, r)
+    head = _head(rng, ears, face, r)
     head = head.rotate(rng.uniform(-35, 35), resample=Image.BILINEAR, expand=False)
     if rng.random() < 0.25:  # partial crop: part of the head leaves the frame
         cx = rng.choice([-1, 1]) * rng.uniform(0.3, 0.6) * r + rng.uniform(r, width - r)
@@ -275,15 +286,15 @@ def draw_image(cls, rng):
 
 
 def _write_one(task):
-    """Draw and save one image; a worker's job (task = dest, cls, index, seed)."""
-    folder, cls, index, seed = task
+    """Draw and save one image; a worker's job (task = dest, cls, index, seed, cue_swap)."""
+    folder, cls, index, seed, cue_swap = task
     rng = image_seed(seed, cls, index)
-    img = draw_image(cls, rng)
+    img = draw_image(cls, rng, cue_swap)
     img.save(Path(folder) / f"{cls}.{index}.jpg", "JPEG", quality=int(rng.integers(55, 96)))
     return cls
 
 
-def generate(dest, per_class, seed=SEED, workers=None, start=0, progress=True):
+def generate(dest, per_class, seed=SEED, workers=None, start=0, progress=True, cue_swap=CUE_SWAP):
     """Write per_class cats and dogs into dest/train/cat.N.jpg, dog.N.jpg (N from start); return dest."""
     from tqdm.auto import tqdm
 
@@ -292,7 +303,7 @@ def generate(dest, per_class, seed=SEED, workers=None, start=0, progress=True):
     dest = Path(dest)
     folder = dest / "train"
     folder.mkdir(parents=True, exist_ok=True)
-    tasks = [(str(folder), cls, i, seed) for i in range(start, start + per_class) for cls in KAGGLE_CLASSES]
+    tasks = [(str(folder), cls, i, seed, cue_swap) for i in range(start, start + per_class) for cls in KAGGLE_CLASSES]
     workers = workers or os.cpu_count() or 1
     bar = tqdm(total=len(tasks), desc="drawing cats and dogs", unit="img", disable=not progress)
     if workers == 1 or len(tasks) < 16:

@@ -54,7 +54,8 @@ def _describe_process(pid):
                            for i, a in enumerate(args) if a)
     except (OSError, ValueError):
         command = ""
-    return f"process {pid}" + (f" ({command[:120]})" if command else "")
+    command = " ".join(command.split())  # one line, whatever the command held
+    return f"process {pid}" + (f": {command[:100]}{'...' if len(command) > 100 else ''}" if command else "")
 
 
 def _holder(fd):
@@ -89,14 +90,14 @@ def data_lock(folder, wait=None):
     try:
         if not _try_lock(fd):
             other = _holder(fd)
-            who = _describe_process(other) if other else "another process"
+            who = f"another run ({_describe_process(other) if other else 'process id unknown'})"
             print(f"Waiting for {who}, which is preparing data in {folder} (Ctrl-C to stop waiting) ...",
                   flush=True)
             deadline = time.monotonic() + wait
             while not _try_lock(fd):
                 if time.monotonic() >= deadline:
-                    raise BusyError(f"{who[0].upper()}{who[1:]} is still preparing data in {folder}: wait for "
-                                    "it to finish (or stop it), then run the same command again.")
+                    raise BusyError(f"A{who[1:]} is still preparing data in {folder}: wait for it to finish "
+                                    "(or stop it), then run the same command again.")
                 time.sleep(LOCK_POLL)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)

@@ -529,11 +529,11 @@ def source_problem(dest, report):
     present = {f"train/{e.name}" for e in os.scandir(dest / "train")} if (dest / "train").is_dir() else set()
     if present != set(listed):
         extra, missing = sorted(present - set(listed)), sorted(set(listed) - present)
-        return "; ".join(filter(None, [missing and f"{len(missing)} photos missing (e.g. {missing[0]})",
-                                       extra and f"{len(extra)} files added (e.g. {extra[0]})"]))
+        return "; ".join(filter(None, [missing and f"{len(missing)} photo(s) missing, e.g. {missing[0]}",
+                                       extra and f"{len(extra)} file(s) added, e.g. {extra[0]}"]))
     for name, digest in listed.items():
         if sha256_file(dest / name) != digest:
-            return f"{name} was changed after it was checked"
+            return f"{name} is not the photo that was checked"
     return None
 
 
@@ -667,8 +667,10 @@ def fetch(source, dest=None, archive=None, url=None, sha256=None, progress=True,
             (url is None and sha256 is None) or (wanted and report.get("archive_sha256") == wanted))
         problem = source_problem(dest, report) if report and force else None
         if problem:
-            print(f"The {spec.name} photos in {dest.name}/ were changed since they were checked ({problem}): "
-                  "preparing them again from the archive.", flush=True)
+            print(f"The {spec.name} photos in {dest.name}/ differ from the ones checked when they were prepared "
+                  f"({problem}): preparing them again from the archive.", flush=True)
+            if archive is None and url is None and sha256 is None:
+                sha256 = report["archive_sha256"]  # the same archive, e.g. the verified download kept earlier
             report = None
         elif same:
             print(f"Using the {spec.name} photos prepared earlier in {dest.name}/ "

@@ -37,10 +37,11 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)  ## Create .venv and install the pinned requirements (does nothing when up to date)
 
+DATA_ARGS = $(strip $(if $(SOURCE),--source $(call quote,$(SOURCE))) $(if $(ARCHIVE),--archive $(call quote,$(ARCHIVE))) \
+  $(if $(URL),--url $(call quote,$(URL))) $(if $(SHA256),--sha256 $(call quote,$(SHA256))))
+
 data: $(STAMP)  ## Prepare the data set for PROFILE (quick|full) from SOURCE (default: the current one, else synthetic)
-	COURSE_PROFILE=$(PROFILE) $(PY) -m helpers data $(if $(SOURCE),--source $(call quote,$(SOURCE))) \
-	  $(if $(ARCHIVE),--archive $(call quote,$(ARCHIVE))) $(if $(URL),--url $(call quote,$(URL))) \
-	  $(if $(SHA256),--sha256 $(call quote,$(SHA256)))
+	COURSE_PROFILE=$(PROFILE) $(PY) -m helpers data $(DATA_ARGS)
 
 status: $(STAMP)  ## Show profile, data source, split counts and trained models
 	COURSE_PROFILE=$(PROFILE) $(PY) -m helpers status

@@ -43,6 +43,8 @@ def cmd_data(args):
 
     _apply_common(args)
     profile = config.get_profile()
+    if args.source is not None:  # malformed --archive/--url/--sha256: one line before anything is done
+        data.check_request(args.source.strip().lower(), args.archive, args.url, args.sha256)
     if args.source is None:
         source = data.current_source() or data.SYNTHETIC
         how = " (the current split's; --source switches)" if data.current_source() else ""

@@ -616,7 +616,7 @@ def build(spec, archive, archive_sha, dest, progress=True):
         try:
             zf = zipfile.ZipFile(archive)
         except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as e:
-            raise SourceError(f"{Path(archive).name} is not a valid zip archive ({e}; incomplete download?). "
+            raise SourceError(f"{Path(archive).name} is not a valid zip archive ({e}): an incomplete download? "
                               "Download it again.") from None
         with zf:
             photos_zf, layout = _open_layout(spec, zf, Path(archive).name, scratch)

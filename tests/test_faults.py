@@ -526,6 +526,7 @@ def test_disk_errors_name_the_path_and_the_fix(kaggle_split, monkeypatch, capsys
     assert main(["data", "--force"]) == 1
     err = one_line(capsys.readouterr().err)
     assert words in err and str(config.data_dir()) in err and "run the same command again" in err
+    assert ".tmp-" not in err  # the folder the learner knows, not the run's temporary one
     split_intact(kaggle_split)
 
 

@@ -239,9 +239,18 @@ def remove_quietly(path):
 FIX = "then run the same command again; data prepared earlier was not changed"
 
 
+def _public(path):
+    """The folder a learner knows for a path: temporary folders and files of a run are named by their parent."""
+    parts = Path(path).parts
+    for k, part in enumerate(parts):
+        if LEFTOVER.match(part):
+            return Path(*parts[:k])
+    return Path(path)
+
+
 def explain_os_error(err, folder):
     """A one-line message for a disk error while writing under `folder`, or None for other errors."""
-    where = err.filename or folder
+    where = _public(err.filename) if err.filename else folder
     code = getattr(err, "errno", None)
     if code in (errno.ENOSPC, errno.EDQUOT):
         free = ""

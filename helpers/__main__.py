@@ -46,8 +46,9 @@ def cmd_data(args):
     if args.source is not None:  # malformed --archive/--url/--sha256: one line before anything is done
         data.check_request(args.source.strip().lower(), args.archive, args.url, args.sha256)
     if args.source is None:
-        source = data.current_source() or data.SYNTHETIC
-        how = " (the current split's; --source switches)" if data.current_source() else ""
+        current = data.current_source()
+        source = current or data.SYNTHETIC
+        how = " (the current split's; --source switches)" if current else ""
     else:
         source, how = args.source, ""
     print(f"Preparing the {profile.name} profile's data set from source {source!r}{how} ...", flush=True)

@@ -82,7 +82,7 @@ REAL_NOTEBOOKS = $(wildcard notebooks/03_*.ipynb notebooks/04_*.ipynb notebooks/
 test-real: $(STAMP)  ## Notebooks 03-06 on real photos: ARCHIVE=Kaggle's train.zip or dogs-vs-cats.zip
 	@test -n "$(ARCHIVE)" || { echo "test-real: pass ARCHIVE=path/to/train.zip (Kaggle's train.zip or dogs-vs-cats.zip)"; exit 1; }
 	$(REAL_ENV) $(PY) -m helpers data --source kaggle --archive $(call quote,$(ARCHIVE))
-	$(REAL_ENV) COURSE_REAL_ARCHIVE=$(call quote,$(abspath $(ARCHIVE))) $(PY) -m pytest -q -m real tests/test_sources.py
+	$(REAL_ENV) COURSE_REAL_ARCHIVE="$$(realpath -- $(call quote,$(ARCHIVE)))" $(PY) -m pytest -q -m real tests/test_sources.py
 	$(if $(REAL_NOTEBOOKS),$(REAL_ENV) $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
 	  --nbval-sanitize-with tests/nbval_real.cfg $(REAL_NOTEBOOKS),echo "test-real: no notebooks 03-06 yet")
 

@@ -6,7 +6,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PROFILE ?= $(or $(COURSE_PROFILE),full)
-SOURCE ?= synthetic
+# Empty SOURCE: `make data` and `make lab` keep the source of the split already prepared (synthetic when
+# there is none); SOURCE=... switches. quote: one shell word whatever a value holds (&, spaces, quotes).
+SOURCE ?=
+quote = '$(subst ','\'',$(1))'
 LAB_ARGS ?=
 # Tests never touch a learner's data/ or models/.
 TEST_ENV := COURSE_PROFILE=quick COURSE_DATA_DIR=$(CURDIR)/build/test-data COURSE_MODELS_DIR=$(CURDIR)/build/test-models
@@ -34,9 +37,11 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)  ## Create .venv and install the pinned requirements (does nothing when up to date)
 
-data: $(STAMP)  ## Prepare the data set for PROFILE (quick|full) from SOURCE (default synthetic)
-	COURSE_PROFILE=$(PROFILE) $(PY) -m helpers data --source $(SOURCE) $(if $(ARCHIVE),--archive $(ARCHIVE)) \
-	  $(if $(URL),--url $(URL)) $(if $(SHA256),--sha256 $(SHA256))
+DATA_ARGS = $(strip $(if $(SOURCE),--source $(call quote,$(SOURCE))) $(if $(ARCHIVE),--archive $(call quote,$(ARCHIVE))) \
+  $(if $(URL),--url $(call quote,$(URL))) $(if $(SHA256),--sha256 $(call quote,$(SHA256))))
+
+data: $(STAMP)  ## Prepare the data set for PROFILE (quick|full) from SOURCE (default: the current one, else synthetic)
+	COURSE_PROFILE=$(PROFILE) $(PY) -m helpers data $(DATA_ARGS)
 
 status: $(STAMP)  ## Show profile, data source, split counts and trained models
 	COURSE_PROFILE=$(PROFILE) $(PY) -m helpers status
@@ -76,8 +81,8 @@ REAL_NOTEBOOKS = $(wildcard notebooks/03_*.ipynb notebooks/04_*.ipynb notebooks/
 .PHONY: test-real
 test-real: $(STAMP)  ## Notebooks 03-06 on real photos: ARCHIVE=Kaggle's train.zip or dogs-vs-cats.zip
 	@test -n "$(ARCHIVE)" || { echo "test-real: pass ARCHIVE=path/to/train.zip (Kaggle's train.zip or dogs-vs-cats.zip)"; exit 1; }
-	$(REAL_ENV) $(PY) -m helpers data --source kaggle --archive $(ARCHIVE)
-	$(REAL_ENV) COURSE_REAL_ARCHIVE=$(abspath $(ARCHIVE)) $(PY) -m pytest -q -m real tests/test_sources.py
+	$(REAL_ENV) $(PY) -m helpers data --source kaggle --archive $(call quote,$(ARCHIVE))
+	$(REAL_ENV) COURSE_REAL_ARCHIVE="$$(realpath -- $(call quote,$(ARCHIVE)))" $(PY) -m pytest -q -m real tests/test_sources.py
 	$(if $(REAL_NOTEBOOKS),$(REAL_ENV) $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=900 \
 	  --nbval-sanitize-with tests/nbval_real.cfg $(REAL_NOTEBOOKS),echo "test-real: no notebooks 03-06 yet")
 

@@ -5,6 +5,7 @@ add one by writing both and listing the adder in SUBCOMMANDS.
 """
 import argparse
 import os
+import signal
 import sys
 
 from . import config
@@ -24,8 +25,9 @@ def _apply_common(args):
 def add_data_parser(sub):
     """`data`: prepare the source and the book's split for a profile."""
     p = sub.add_parser("data", help="prepare the data set (source images + train/validation/test split)")
-    p.add_argument("--source", default="synthetic",
-                   help="where the images come from: 'synthetic' (offline, default) or a real-photo source")
+    p.add_argument("--source", default=None,
+                   help="where the images come from: 'synthetic' (offline) or a real-photo source "
+                        "(default: the source of the split already prepared, else synthetic)")
     p.add_argument("--profile", choices=sorted(config.PROFILES), help="quick or full (default: COURSE_PROFILE or full)")
     p.add_argument("--data-dir", help="data folder (default: COURSE_DATA_DIR or <repo>/data)")
     p.add_argument("--force", action="store_true", help="rebuild even when a complete data set exists")
@@ -41,8 +43,16 @@ def cmd_data(args):
 
     _apply_common(args)
     profile = config.get_profile()
-    print(f"Preparing the {profile.name} profile's data set from source {args.source!r} ...")
-    dest = data.prepare(args.source, profile=profile.name, force=args.force,
+    if args.source is not None:  # malformed --archive/--url/--sha256: one line before anything is done
+        data.check_request(args.source.strip().lower(), args.archive, args.url, args.sha256)
+    if args.source is None:
+        current = data.current_source()
+        source = current or data.SYNTHETIC
+        how = " (the current split's; --source switches)" if current else ""
+    else:
+        source, how = args.source, ""
+    print(f"Preparing the {profile.name} profile's data set from source {source!r}{how} ...", flush=True)
+    dest = data.prepare(source, profile=profile.name, force=args.force,
                         archive=args.archive, url=args.url, sha256=args.sha256)
     print(f"Data set ready in {dest}")
     return 0
@@ -65,18 +75,25 @@ def cmd_status(args):
     print(f"profile: {profile.name} ({profile.description}); needs "
           f"{profile.train}/{profile.validation}/{profile.test} images per class")
     dest = config.small_dataset_dir()
-    source = data.current_source()
+    restored = data.restore_split(dest)
+    state, source = data.split_state(dest)
     print(f"data: {dest}")
-    if source is None:
+    if restored is not None:
+        print(f"  (put back the split an interrupted run had left as {restored.name})")
+    if state == "missing":
         print("  not prepared yet: run `make data` or `python -m helpers data`")
     else:
         counts = data.split_counts()
-        print(f"  source: {source}")
+        print(f"  source: {source or 'unknown'}" + (" (unverified)" if state == "unverified" else ""))
         for split in config.SPLITS:
             print(f"  {split:<10} " + "  ".join(f"{cls}: {counts[split][cls]}" for cls in config.CLASSES))
-        note = split_note(data.read_manifest(), counts, profile)
-        if note:
-            print(f"  ({note})")
+        if state == "unverified":
+            print("  (present but unverified: its manifest.json is missing or damaged; run `make data` or "
+                  "`python -m helpers data` to rebuild it)")
+        else:
+            note = split_note(data.read_manifest(), counts, profile)
+            if note:
+                print(f"  ({note})")
     models = config.models_dir()
     found = sorted(p.name for p in models.glob("*.keras")) if models.is_dir() else []
     print(f"models: {models}")
@@ -129,17 +146,43 @@ def build_parser():
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: temporary folders are removed on the way out."""
+
+
+def _terminate(signum, frame):
+    """SIGTERM handler: raise Terminated in the main thread."""
+    raise Terminated()
+
+
+def _message(err):
+    """The one line printed for an expected error; disk errors name the path and what to do."""
+    if isinstance(err, OSError) and getattr(err, "errno", None) is not None:
+        from .data.folders import explain_os_error
+
+        return explain_os_error(err, config.data_dir()) or str(err)
+    return str(err)
+
+
 def main(argv=None):
-    """Run one subcommand; return its exit code (0 ok, 1 a fixable error, 130 interrupted)."""
+    """Run one subcommand; return its exit code (0 ok, 1 a fixable error, 130 Ctrl-C, 143 SIGTERM)."""
     args = build_parser().parse_args(argv)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: leave SIGTERM alone
+        previous = None
     try:
         return args.func(args) or 0
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as err:
         print("interrupted: nothing half-written was kept; run the command again", file=sys.stderr)
-        return 130
+        return 143 if isinstance(err, Terminated) else 130
     except EXPECTED_ERRORS as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {_message(err)}", file=sys.stderr)
         return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

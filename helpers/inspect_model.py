@@ -38,27 +38,76 @@ def _flat_layers(model):
     return out
 
 
-def load_image(path, model=None, size=None):
+def rgb8(img, background=(255, 255, 255)):
+    """Any Pillow image as 8-bit RGB, like the training photos: 16-bit and float greys scaled to 0-255,
+    palette, greyscale and CMYK converted, transparency flattened onto a white background."""
+    from PIL import Image
+
+    if img.mode.startswith("I") or img.mode == "F":  # 16/32-bit integer or float greys
+        a = np.asarray(img, dtype=np.float64)
+        top = a.max() if a.size else 0.0
+        full = (65535.0 if img.mode.startswith("I;16") else 1.0 if img.mode == "F" and top <= 1.0
+                else 255.0 if top <= 255 else 65535.0 if top <= 65535 else top)
+        img = Image.fromarray(np.clip(np.rint(a * (255.0 / full)), 0, 255).astype(np.uint8), "L")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info:
+        rgba = img.convert("RGBA")
+        return Image.alpha_composite(Image.new("RGBA", rgba.size, background + (255,)), rgba).convert("RGB")
+    return img if img.mode == "RGB" else img.convert("RGB")
+
+
+def _upright(img):
+    """The image turned the way its EXIF orientation tag says (phones store photos sideways)."""
+    from PIL import ImageOps
+
+    try:
+        return ImageOps.exif_transpose(img)
+    except Exception:  # a damaged EXIF block: the pixels are still fine as stored
+        return img
+
+
+def load_image(path, model=None, size=None, orient=False):
     """One image file as the float32 (h, w, 3) array the model was trained on.
 
     Resizes the way training did: nearest neighbour and 1/255 scaling for ImageDataGenerator models
     (notebooks 04, 06), bilinear and raw 0-255 pixels for models with a Rescaling layer (notebook 08).
+    Every Pillow mode becomes 8-bit RGB (rgb8); orient=True first applies the EXIF orientation (a
+    learner's own photos; the training photos are read as stored, like Keras does).
     """
+    import warnings
+
     from PIL import Image, UnidentifiedImageError
 
     size = size or (input_size(model) if model is not None else IMAGE_SIZE)
     raw = model is not None and rescales_inside(model)
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a directory, not an image file; pass the image files in it "
+                         f"(e.g. {path}/*.jpg).")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file; check the path.")
     try:
-        with Image.open(path) as img:
-            img = img.convert("RGB")
-            if not raw:  # keras.utils.load_img(target_size=...) default: nearest
-                img = img.resize((size[1], size[0]), Image.NEAREST)
-            pixels = np.asarray(img, dtype="float32")
-    except (UnidentifiedImageError, OSError, ValueError) as err:
-        raise ValueError(f"{path}: not a readable image ({type(err).__name__}: {err}); "
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                img = rgb8(_upright(img) if orient else img)
+                if not raw:  # keras.utils.load_img(target_size=...) default: nearest
+                    img = img.resize((size[1], size[0]), Image.NEAREST)
+                pixels = np.asarray(img, dtype="float32")
+    except Image.DecompressionBombError as err:
+        import re
+
+        found = re.search(r"\((\d+) pixels\)", str(err))
+        count = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
+        raise ValueError(f"{path}: image too large to open safely ({count}; the limit is "
+                         f"{2 * Image.MAX_IMAGE_PIXELS:,}); use a smaller copy of the photo.") from None
+    except PermissionError:
+        raise ValueError(f"{path}: cannot be read (permission denied); check the file's permissions.") from None
+    except UnidentifiedImageError:
+        raise ValueError(f"{path}: not a readable image (not an image format Pillow knows); "
+                         "use a JPEG or PNG photo.") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as err:
+        detail = str(err).replace(f" {str(path)!r}", "").replace(str(path), "the file")  # the path is said once
+        raise ValueError(f"{path}: not a readable image ({type(err).__name__}: {detail}); "
                          "use a JPEG or PNG photo.") from None
     if raw:  # image_dataset_from_directory resizes with tf.image.resize (bilinear)
         import tensorflow as tf
@@ -267,20 +316,20 @@ def superimpose(image_uint8, heatmap, alpha=0.4):
 
 # --------------------------------------------------------------------------- judging the test split
 
-def predict_probabilities(model, paths, batch_size=32, errors=None):
+def predict_probabilities(model, paths, batch_size=32, errors=None, orient=False):
     """Dog probabilities for image files, preprocessed like training, in batches.
 
     Unreadable files raise, unless an `errors` dict is given: then they get NaN and
-    errors[index] holds the message.
+    errors[index] holds the message. orient: apply EXIF orientation (see load_image).
     """
     probs = np.full(len(paths), np.nan, dtype="float32")
     for start in range(0, len(paths), batch_size):
         images, kept = [], []
         for i in range(start, min(start + batch_size, len(paths))):
             try:
-                images.append(load_image(paths[i], model))
+                images.append(load_image(paths[i], model, orient=orient))
                 kept.append(i)
-            except (FileNotFoundError, ValueError) as err:
+            except (FileNotFoundError, ValueError, OSError, MemoryError) as err:
                 if errors is None:
                     raise
                 errors[i] = str(err)

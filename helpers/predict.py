@@ -78,12 +78,22 @@ def to_prediction(path, dog_probability):
 
 
 def predict_files(paths, model=None, model_path=None, batch_size=32):
-    """Predictions for image files, in order; unreadable files get an error, the rest an answer."""
+    """Predictions for image files, in order; unreadable files get an error, the rest an answer.
+
+    Each file is read as 8-bit RGB whatever its mode (16-bit, palette, CMYK, alpha), turned upright
+    by its EXIF orientation, and preprocessed the way the model was trained.
+    """
     model = check_model(model) if model is not None else load_model(model_path)
     paths, errors = list(paths), {}
-    probs = inspect_model.predict_probabilities(model, paths, batch_size, errors=errors)
-    return [Prediction(str(path), error=errors[i]) if i in errors else to_prediction(path, probs[i])
-            for i, path in enumerate(paths)]
+    probs = inspect_model.predict_probabilities(model, paths, batch_size, errors=errors, orient=True)
+    return [Prediction(str(path), error=_without_path(errors[i], path)) if i in errors
+            else to_prediction(path, probs[i]) for i, path in enumerate(paths)]
+
+
+def _without_path(message, path):
+    """An error message without the leading 'path: ' (Prediction.line prints the path once)."""
+    prefix = f"{path}: "
+    return message[len(prefix):] if message.startswith(prefix) else message
 
 
 def predict_file(path, model=None, model_path=None):

@@ -294,6 +294,13 @@ def _write_one(task):
     return cls
 
 
+def _quiet_worker():
+    """Pool workers ignore Ctrl-C: the parent stops them, so no worker prints a traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def generate(dest, per_class, seed=SEED, workers=None, start=0, progress=True, cue_swap=CUE_SWAP):
     """Write per_class cats and dogs into dest/train/cat.N.jpg, dog.N.jpg (N from start); return dest."""
     from tqdm.auto import tqdm
@@ -305,15 +312,14 @@ def generate(dest, per_class, seed=SEED, workers=None, start=0, progress=True, c
     folder.mkdir(parents=True, exist_ok=True)
     tasks = [(str(folder), cls, i, seed, cue_swap) for i in range(start, start + per_class) for cls in KAGGLE_CLASSES]
     workers = workers or os.cpu_count() or 1
-    bar = tqdm(total=len(tasks), desc="drawing cats and dogs", unit="img", disable=not progress)
-    if workers == 1 or len(tasks) < 16:
-        for task in tasks:
-            _write_one(task)
-            bar.update()
-    else:
-        # spawn, not fork: a notebook kernel has TensorFlow's threads running, and forking those can hang.
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
-            for _ in pool.imap_unordered(_write_one, tasks, chunksize=8):
+    with tqdm(total=len(tasks), desc="drawing cats and dogs", unit="img", disable=not progress) as bar:
+        if workers == 1 or len(tasks) < 16:
+            for task in tasks:
+                _write_one(task)
                 bar.update()
-    bar.close()
+        else:
+            # spawn, not fork: a notebook kernel has TensorFlow's threads running, and forking those can hang.
+            with multiprocessing.get_context("spawn").Pool(workers, initializer=_quiet_worker) as pool:
+                for _ in pool.imap_unordered(_write_one, tasks, chunksize=8):
+                    bar.update()
     return dest

@@ -48,7 +48,8 @@ class ArchiveServer:
         return self.url(path)
 
     def then(self, path, *actions):
-        """Queue what the next requests for `path` get: an HTTP status, or ('drop', n_bytes)."""
+        """Queue what the next requests for `path` get: an HTTP status, ('drop', n_bytes) after the
+        announced length, or ('cut', n_bytes): no Content-Length, n bytes, then the connection closes."""
         self.script.setdefault("/" + path.lstrip("/"), []).extend(actions)
 
     def ranges(self, path):
@@ -74,6 +75,15 @@ class ArchiveServer:
                     return self._status(action)
                 if data is None:
                     return self._status(404)
+                if isinstance(action, tuple) and action[0] == "cut":  # a body ended by closing, cut short
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/zip")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.write(data[:action[1]])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 start = 0
                 header = self.headers.get("Range")
                 if header and server.honour_range:
@@ -199,3 +209,38 @@ def kaggle_competition_archive(train_zip):
     test1 = zip_bytes({f"test1/{i}.jpg": photo("cat", 10_000 + i) for i in range(1, 4)})
     return zip_bytes({"sampleSubmission.csv": b"id,label\n1,0\n", "test1.zip": test1, "train.zip": train_zip},
                      zipfile.ZIP_DEFLATED)
+
+
+# ---------------------------------------------------------------- damaged archives
+
+def entry_data_offset(blob, name):
+    """Where an entry's (compressed) bytes start inside a zip archive's bytes."""
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        info = zf.getinfo(name)
+    header = blob[info.header_offset:info.header_offset + 30]
+    name_len = int.from_bytes(header[26:28], "little")
+    extra_len = int.from_bytes(header[28:30], "little")
+    return info.header_offset + 30 + name_len + extra_len
+
+
+def flip_byte(blob, name, at=40):
+    """The archive with one byte of an entry's data changed (a bad CRC-32, or broken compressed data)."""
+    k = entry_data_offset(blob, name) + at
+    return blob[:k] + bytes([blob[k] ^ 0xFF]) + blob[k + 1:]
+
+
+def claim_size(blob, name, size):
+    """The archive with an entry whose headers claim `size` uncompressed bytes (the data is unchanged)."""
+    out = bytearray(blob)
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        info = zf.getinfo(name)
+    out[info.header_offset + 22:info.header_offset + 26] = size.to_bytes(4, "little")  # local header
+    end = blob.rfind(b"PK\x05\x06")
+    k = int.from_bytes(blob[end + 16:end + 20], "little")  # the central directory's first entry
+    while blob[k:k + 4] == b"PK\x01\x02":
+        name_len, extra, comment = (int.from_bytes(blob[k + o:k + o + 2], "little") for o in (28, 30, 32))
+        if blob[k + 46:k + 46 + name_len].decode() == name:
+            out[k + 24:k + 28] = size.to_bytes(4, "little")
+            return bytes(out)
+        k += 46 + name_len + extra + comment
+    raise KeyError(name)

@@ -121,7 +121,7 @@ def test_timeout_is_retried(server, tmp_path, monkeypatch):
 
     monkeypatch.setattr(dl.requests.Session, "get", slow_first)
     dl.download(url, tmp_path / "a.zip", sha256=SHA, progress=False)
-    assert calls == [0.3, 0.3]
+    assert calls == [(dl.CONNECT_TIMEOUT, 0.3)] * 2  # (connect, read) timeouts
 
 
 def test_free_space_checked_before_download(server, tmp_path, monkeypatch):

@@ -1,5 +1,6 @@
 """Using a saved model on image files: probabilities, batches with bad files, clear model errors."""
 import argparse
+import io
 
 import keras
 import numpy as np
@@ -64,9 +65,11 @@ def test_bad_files_get_an_error_and_the_rest_an_answer(tmp_path):
     files = [good[0], text, missing, truncated, good[1]]
     results = predict.predict_files(files, model=model)
     assert [r.path for r in results] == [str(f) for f in files]
-    assert "notes.jpg: not a readable image" in results[1].error
-    assert "nope.png: no such file" in results[2].error
-    assert "cut.jpg: not a readable image" in results[3].error
+    assert results[1].error.startswith("not a readable image")
+    assert results[2].error.startswith("no such file")
+    assert results[3].error.startswith("not a readable image")
+    for r in results[1:4]:  # each line names its file once
+        assert r.line().startswith(f"{r.path}: error: ") and r.line().count(r.path) == 1
     alone = predict.predict_files([good[0], good[1]], model=model)
     for r, expected in zip((results[0], results[4]), alone):
         assert r.error is None and r.dog_probability == pytest.approx(expected.dog_probability)
@@ -145,7 +148,8 @@ def test_command_prints_one_line_per_file_and_exit_codes(tmp_path, capsys):
     assert out[0].startswith(f"{good[0]}: ") and out[0].split(": ")[1].split()[0] in ("cat", "dog")
     assert run_cli([good[0], bad, "--model", model_file]) == 1
     captured = capsys.readouterr()
-    assert captured.out.startswith(f"{good[0]}: ") and "readme.txt: not a readable image" in captured.err
+    assert captured.out.startswith(f"{good[0]}: ")
+    assert captured.err.startswith(f"{bad}: error: not a readable image") and captured.err.count("\n") == 1
     assert run_cli([good[0], "--model", tmp_path / "absent.keras"]) == 2
     assert "No trained model at" in capsys.readouterr().err
 
@@ -159,3 +163,99 @@ def test_python_m_helpers_predict(tmp_path, capsys):
     assert capsys.readouterr().out.startswith(f"{good}: ")
     assert main(["predict", str(good)]) == 2  # no model trained in this test's models folder
     assert "run notebook 06" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- odd files: every error stays per file
+
+def huge_png(path, width=40_000, height=40_000):
+    """A small PNG whose header claims width x height pixels (a decompression bomb to Pillow)."""
+    import struct
+    import zlib
+
+    out = io.BytesIO()
+    Image.new("RGB", (4, 4), (10, 20, 30)).save(out, "PNG")
+    blob = bytearray(out.getvalue())
+    blob[16:24] = struct.pack(">II", width, height)  # IHDR's width and height
+    blob[29:33] = struct.pack(">I", zlib.crc32(bytes(blob[12:29])))  # its CRC
+    path.write_bytes(bytes(blob))
+    return path
+
+
+def test_a_decompression_bomb_is_one_files_error(tmp_path):
+    model = tiny_model()
+    good = photos(tmp_path / "in", n=2)
+    bomb = huge_png(tmp_path / "in" / "bomb.png")
+    results = predict.predict_files([good[0], bomb, good[1]], model=model)
+    assert results[0].error is None and results[2].error is None
+    assert results[1].error.startswith("image too large to open safely (1,600,000,000 pixels")
+
+
+def test_a_directory_says_it_is_one(tmp_path, capsys):
+    model_file = saved(tiny_model(), tmp_path / "m.keras")
+    good = photos(tmp_path / "in", n=1)[0]
+    assert run_cli([tmp_path / "in", good, "--model", model_file]) == 1
+    captured = capsys.readouterr()
+    assert captured.err == (f"{tmp_path / 'in'}: error: is a directory, not an image file; pass the image "
+                            f"files in it (e.g. {tmp_path / 'in'}/*.jpg).\n")
+    assert captured.out.startswith(f"{good}: ") and captured.out.count("\n") == 1
+
+
+def rgb_reference(size=(40, 30), seed=5):
+    """Random 8-bit RGB pixels (h, w, 3)."""
+    return np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+
+
+def in_mode(mode, path):
+    """Write an image in a Pillow mode; return (path, the 8-bit RGB pixels it stands for, computed by hand)."""
+    rgb = rgb_reference()
+    grey = rgb[..., 0]
+    if mode == "I;16":  # 16-bit greyscale PNG: v * 257 is v on the 8-bit scale
+        Image.fromarray(grey.astype(np.uint16) * 257).save(path)
+        return path, np.repeat(grey[..., None], 3, axis=2)
+    if mode == "L":
+        Image.fromarray(grey, "L").save(path)
+        return path, np.repeat(grey[..., None], 3, axis=2)
+    if mode == "P":
+        palette = rgb_reference((16, 16), seed=6).reshape(-1, 3)
+        index = rgb[..., 1]
+        img = Image.fromarray(index.astype(np.uint8), "P")
+        img.putpalette(palette.ravel().tolist())
+        img.save(path)
+        return path, palette[index]
+    if mode == "CMYK":  # lossless TIFF; Pillow's RGB -> CMYK -> RGB is exact with no black
+        Image.fromarray(rgb).convert("CMYK").save(path)
+        return path, rgb
+    if mode == "RGBA":  # transparent pixels become white, opaque ones keep their colour
+        alpha = np.where(rgb[..., 2] > 127, 255, 0).astype(np.uint8)
+        Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(path)
+        return path, np.where(alpha[..., None] == 255, rgb, 255).astype(np.uint8)
+    raise ValueError(mode)
+
+
+@pytest.mark.parametrize("mode, suffix", [("I;16", ".png"), ("L", ".png"), ("P", ".png"), ("CMYK", ".tif"),
+                                          ("RGBA", ".png")])
+def test_every_mode_is_read_as_8bit_rgb(tmp_path, mode, suffix):
+    path, truth = in_mode(mode, tmp_path / f"image{suffix}")
+    assert Image.open(path).mode == mode
+    pixels = inspect_model.load_image(path, size=truth.shape[:2])  # same size: no resampling
+    np.testing.assert_array_equal(np.rint(pixels * 255).astype(np.uint8), truth)
+    model = tiny_model()
+    result = predict.predict_file(path, model=model)
+    x = keras.utils.img_to_array(Image.fromarray(truth).resize((150, 150), Image.NEAREST))[None] / 255.0
+    assert result.dog_probability == pytest.approx(float(model.predict(x, verbose=0)[0, 0]), abs=1e-6)
+
+
+def test_exif_orientation_is_applied_to_your_photos(tmp_path):
+    rgb = rgb_reference((40, 30))
+    path = tmp_path / "sideways.png"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # orientation: turn 90 degrees clockwise to view
+    Image.fromarray(rgb).save(path, exif=exif)
+    upright = inspect_model.load_image(path, size=(40, 30), orient=True)
+    np.testing.assert_array_equal(np.rint(upright * 255).astype(np.uint8), np.rot90(rgb, k=-1))
+    as_stored = inspect_model.load_image(path, size=(30, 40))  # training photos: read as stored, like Keras
+    np.testing.assert_array_equal(np.rint(as_stored * 255).astype(np.uint8), rgb)
+    model = tiny_model()
+    x = keras.utils.img_to_array(Image.fromarray(np.rot90(rgb, k=-1).copy()).resize((150, 150), Image.NEAREST))
+    expected = float(model.predict(x[None] / 255.0, verbose=0)[0, 0])
+    assert predict.predict_file(path, model=model).dog_probability == pytest.approx(expected, abs=1e-6)

@@ -41,6 +41,11 @@ def tree(dest):
             for p in sorted(dest.rglob("*")) if p.is_file()}
 
 
+def entries(folder):
+    """Names in folder, without the data folder's lock file (not a leftover: it stays, empty of meaning)."""
+    return sorted(p.name for p in folder.iterdir() if p.name != ".lock")
+
+
 def names(dest, split, cls):
     return sorted((p.name for p in (dest / split / cls).iterdir()), key=lambda n: int(n.split(".")[1]))
 
@@ -130,7 +135,7 @@ def test_forced_rebuild_swaps_in_a_complete_folder(source, monkeypatch):
     data.make_small_dataset(source, profile=TINY, force=True)
     assert seen["old"] == before and seen["tmp"] == before
     assert tree(dest) == before
-    assert sorted(p.name for p in dest.parent.iterdir()) == ["cats_and_dogs_small"]  # no leftovers
+    assert entries(dest.parent) == ["cats_and_dogs_small"]  # no leftovers
 
 
 def test_interrupted_rebuild_leaves_the_old_split(source, monkeypatch):
@@ -150,7 +155,7 @@ def test_interrupted_rebuild_leaves_the_old_split(source, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         data.make_small_dataset(source, profile=TINY, force=True)
     assert tree(dest) == before
-    assert sorted(p.name for p in dest.parent.iterdir()) == ["cats_and_dogs_small"]
+    assert entries(dest.parent) == ["cats_and_dogs_small"]
 
 
 def test_too_few_images_fails_before_writing(tmp_path, source):
@@ -164,7 +169,7 @@ def test_too_few_images_fails_before_writing(tmp_path, source):
     message = str(err.value)
     assert "found 4 cats and 8 dogs" in message and "needs 7 of each" in message
     assert tree(dest) == before
-    assert sorted(p.name for p in dest.parent.iterdir()) == ["cats_and_dogs_small"]
+    assert entries(dest.parent) == ["cats_and_dogs_small"]
 
 
 def test_missing_source_folder_is_a_clear_error(tmp_path):
@@ -255,7 +260,7 @@ def test_leftovers_of_dead_runs_are_removed_live_ones_kept(source):
     live = dest.parent / f".cats_and_dogs_small.tmp-{os.getppid()}"  # a running process (pytest's parent)
     live.mkdir()
     data.make_small_dataset(source, profile=TINY)
-    assert sorted(p.name for p in dest.parent.iterdir()) == sorted(["cats_and_dogs_small", live.name])
+    assert entries(dest.parent) == sorted(["cats_and_dogs_small", live.name])
 
 
 def test_swap_in_restores_the_old_folder_when_the_last_rename_fails(tmp_path, monkeypatch):

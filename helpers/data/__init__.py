@@ -3,6 +3,9 @@
     prepare()            # synthetic source for the active profile -> data/cats_and_dogs_small
     split_counts()       # {split: {cls: n}}
     require_split()      # the split's path, or a clear error saying how to make it
+
+Every run that writes holds a lock on the data folder and first tidies what interrupted runs left
+(see folders.py); a split an interrupted swap left aside is put back by any call that reads it.
 """
 import json
 import os
@@ -11,10 +14,12 @@ import shutil
 from pathlib import Path
 
 from .. import config
-from .split import make_small_dataset, read_manifest, remove_stale, source_images, split_counts, swap_in
+from .folders import data_lock, disk_errors, lock_folder, restore_interrupted, tidy_all
+from .split import (make_small_dataset, manifest_state, read_manifest, remove_stale, source_images, split_counts,
+                    swap_in)
 
 __all__ = ["prepare", "prepare_synthetic", "make_small_dataset", "split_counts", "current_source",
-           "require_split", "sample_paths", "image_sizes", "available_sources"]
+           "require_split", "sample_paths", "image_sizes", "available_sources", "split_state", "restore_split"]
 
 SYNTHETIC = "synthetic"
 SYNTHETIC_MARKER = "synthetic.json"
@@ -35,7 +40,10 @@ def _synthetic_complete(folder, per_class, seed):
         marker = json.loads((folder / SYNTHETIC_MARKER).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    if marker.get("seed") != seed or marker.get("per_class", 0) < per_class:
+    if not isinstance(marker, dict) or type(marker.get("seed")) is not int \
+            or type(marker.get("per_class")) is not int:
+        return False  # a marker of the wrong type: draw the images again
+    if marker["seed"] != seed or marker["per_class"] < per_class:
         return False
     train = folder / "train"
     return all((train / f"{cls}.{i}.jpg").is_file() for cls in ("cat", "dog") for i in range(per_class))
@@ -46,21 +54,23 @@ def prepare_synthetic(per_class, seed=config.SEED, force=False, workers=None):
     from .. import synthetic
 
     folder = config.source_dir(SYNTHETIC)
-    if not force and _synthetic_complete(folder, per_class, seed):
-        return folder
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale(folder)
-    tmp = folder.parent / f".{SYNTHETIC}.tmp-{os.getpid()}"
-    try:
-        synthetic.generate(tmp, per_class, seed=seed, workers=workers)
-        (tmp / SYNTHETIC_MARKER).write_text(json.dumps({"seed": seed, "per_class": per_class}), encoding="utf-8")
-        swap_in(tmp, folder)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    with data_lock(lock_folder(folder)):
+        remove_stale(folder)
+        if not force and _synthetic_complete(folder, per_class, seed):
+            return folder
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = folder.parent / f".{SYNTHETIC}.tmp-{os.getpid()}"
+        try:
+            synthetic.generate(tmp, per_class, seed=seed, workers=workers)
+            (tmp / SYNTHETIC_MARKER).write_text(json.dumps({"seed": seed, "per_class": per_class}),
+                                                encoding="utf-8")
+            swap_in(tmp, folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     return folder
 
 
-def fetch_real(source, archive=None, url=None, sha256=None):
+def fetch_real(source, archive=None, url=None, sha256=None, force=False):
     """A real-photo source in Kaggle layout, through helpers.data.sources.fetch."""
     try:
         from .sources import fetch
@@ -69,34 +79,101 @@ def fetch_real(source, archive=None, url=None, sha256=None):
             raise
         raise ValueError(f"Unknown data source {source!r}: this installation only has "
                          f"{', '.join(available_sources())}.") from None
-    return Path(fetch(source, config.source_dir(source), archive=archive, url=url, sha256=sha256))
+    return Path(fetch(source, config.source_dir(source), archive=archive, url=url, sha256=sha256, force=force))
+
+
+def check_request(source, archive=None, url=None, sha256=None):
+    """Raise a clear error for a source name or --archive/--url/--sha256 that cannot work, before any work."""
+    if source == SYNTHETIC:
+        if any(v is not None for v in (archive, url, sha256)):
+            raise ValueError("--archive/--url/--sha256 belong to real-photo sources, not 'synthetic'.")
+        return
+    try:
+        from .sources import check_arguments, get_source
+    except ImportError:
+        return  # fetch_real says the source is unknown
+    get_source(source)
+    check_arguments(archive, url, sha256)
 
 
 def prepare(source=SYNTHETIC, profile=None, force=False, archive=None, url=None, sha256=None):
-    """Make sure the source and the book's split exist for the profile; return the split's path."""
+    """Make sure the source and the book's split exist for the profile; return the split's path.
+
+    source=None keeps the source of the current split (synthetic when nothing is prepared). One run at a
+    time per data folder; each starts by tidying what interrupted runs left; disk errors (full,
+    read-only, no permission) come back as one sentence naming the path and what to do.
+    """
     profile = profile if isinstance(profile, config.Profile) else config.get_profile(profile)
-    if source == SYNTHETIC:
-        if archive or url or sha256:
-            raise ValueError("--archive/--url/--sha256 belong to real-photo sources, not 'synthetic'.")
-        folder = prepare_synthetic(profile.per_class, force=force)
-        plan = None
-    else:
-        folder = fetch_real(source, archive=archive, url=url, sha256=sha256)
-        from .sources import pooled_plan  # an archive with its own validation folder (Google's) splits by it
-        plan = pooled_plan(folder, source_images(folder), profile)
-    make_small_dataset(folder, profile=profile, force=force, source=source, plan=plan)
+    folder = config.data_dir()
+    with disk_errors(folder):
+        source = (current_source() or SYNTHETIC) if source is None else str(source).strip().lower()
+        check_request(source, archive, url, sha256)
+        with data_lock(folder):
+            tidy_all(folder, config.SMALL_DATASET, folder / "sources")
+            if source == SYNTHETIC:
+                source_folder = prepare_synthetic(profile.per_class, force=force)
+                plan = None
+            else:
+                source_folder = fetch_real(source, archive=archive, url=url, sha256=sha256, force=force)
+                from .sources import pooled_plan  # an archive with its own validation folder (Google's) splits by it
+                plan = pooled_plan(source_folder, source_images(source_folder), profile)
+            make_small_dataset(source_folder, profile=profile, force=force, source=source, plan=plan)
     return config.small_dataset_dir()
 
 
+def restore_split(dest=None):
+    """Put back a split that an interrupted run left as .<name>.old-PID (dest missing); return that path or None."""
+    dest = Path(dest) if dest is not None else config.small_dataset_dir()
+    try:
+        return restore_interrupted(dest)
+    except OSError:  # a read-only data folder: the next `python -m helpers data` reports it
+        return None
+
+
+def _guess_source(dest):
+    """The prepared source whose files the split holds (compared byte for byte), or None."""
+    samples = []
+    for split in config.SPLITS:
+        for cls in config.CLASSES:
+            folder = dest / split / cls
+            if folder.is_dir():
+                samples += sorted(folder.iterdir())[:1]
+    root = config.data_dir() / "sources"
+    if not samples or not root.is_dir():
+        return None
+    for candidate in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        try:
+            if all((candidate / "train" / s.name).read_bytes() == s.read_bytes() for s in samples):
+                return candidate.name
+        except OSError:
+            continue
+    return None
+
+
+def split_state(dest=None):
+    """('missing' | 'unverified' | 'ok', source or None) of the split; unverified: manifest.json missing or damaged."""
+    dest = Path(dest) if dest is not None else config.small_dataset_dir()
+    restore_split(dest)
+    state, manifest = manifest_state(dest)
+    if manifest is not None:
+        return "ok", manifest["source"]
+    if state == "missing" and not any(n for per in split_counts(dest).values() for n in per.values()):
+        return "missing", None
+    return "unverified", _guess_source(dest)
+
+
 def current_source(dest=None):
-    """Which source the prepared split came from ('synthetic', ...), or None when there is none."""
-    manifest = read_manifest(dest)
-    return manifest.get("source") if manifest else None
+    """Which source the prepared split came from ('synthetic', ...), or None when there is none.
+
+    With a damaged manifest, the source whose files the split holds (unverified).
+    """
+    return split_state(dest)[1]
 
 
 def require_split(dest=None):
     """The prepared split's path; a clear error telling how to make it when it is missing or empty."""
     dest = Path(dest) if dest is not None else config.small_dataset_dir()
+    restore_split(dest)
     counts = split_counts(dest)
     empty = [f"{split}/{cls}" for split, per in counts.items() for cls, n in per.items() if n == 0]
     if empty:

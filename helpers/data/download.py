@@ -3,13 +3,16 @@ import hashlib
 import shutil
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import requests
 from tqdm.auto import tqdm
 
 CHUNK = 1 << 20  # bytes read per step
 TIMEOUT = 30  # seconds without data before a request gives up
+CONNECT_TIMEOUT = 5  # seconds to wait for a host to accept the connection
 RETRIES = 5  # attempts after the first one, on dropped connections and 5xx answers
+CONNECT_RETRIES = 1  # attempts after the first one when the host refuses or does not answer at all
 BACKOFF = 2.0  # seconds before the first retry; doubles each time (tests set it near 0)
 SPACE_MARGIN = 64 << 20  # bytes kept free on top of what a step needs
 
@@ -28,6 +31,29 @@ class VerificationError(RuntimeError):
 
 class DiskSpaceError(RuntimeError):
     """Not enough free disk space for the next step."""
+
+
+class NoConnection(Exception):
+    """The host could not be reached at all (refused, unknown or silent): retried only CONNECT_RETRIES times."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
+
+
+def url_problem(url):
+    """Why `url` cannot be downloaded (not an http(s) address with a host), or None."""
+    try:
+        parts = urlparse(str(url))
+    except ValueError as e:
+        return f"{url!r} is not a valid address ({e})"
+    if parts.scheme.lower() not in ("http", "https"):
+        scheme = f"{parts.scheme}://" if parts.scheme else "no scheme"
+        return (f"{url!r} is not an http:// or https:// address ({scheme}): only http(s) downloads are "
+                "supported; for a file on this machine pass --archive PATH instead")
+    if not parts.hostname:
+        return f"{url!r} has no host name"
+    return None
 
 
 def human_bytes(n):
@@ -109,7 +135,11 @@ def _stream_once(session, url, part, total_hint, progress):
     """One request: append to (or restart) `part`; return True when the server sent the whole file."""
     have = part.stat().st_size if part.exists() else 0
     headers = {"Range": f"bytes={have}-"} if have else {}
-    with session.get(url, stream=True, timeout=TIMEOUT, headers=headers) as r:
+    try:
+        response = session.get(url, stream=True, timeout=(CONNECT_TIMEOUT, TIMEOUT), headers=headers)
+    except requests.ConnectionError as e:  # includes ConnectTimeout: nothing was received
+        raise NoConnection(e) from None
+    with response as r:
         if r.status_code == 416 and have and total_hint and have >= total_hint:
             return True  # the partial file is already complete
         if r.status_code == 416:
@@ -140,13 +170,18 @@ def _stream_once(session, url, part, total_hint, progress):
         return True
 
 
-def download(url, dest, size=None, sha256=None, progress=True, session=None):
+def download(url, dest, size=None, sha256=None, progress=True, session=None, check=None):
     """Download `url` to `dest` through `dest`.part, resuming and retrying; verify; return dest.
 
-    A size or checksum mismatch sets the file aside as <dest>.bad and raises VerificationError.
+    A size or checksum mismatch, or a file `check(path)` finds a problem with (it returns why, or
+    None), sets the file aside as <dest>.bad and raises VerificationError, so no later run uses it.
     4xx answers raise DownloadError at once; dropped connections, timeouts and 5xx answers are retried
-    RETRIES times with a growing pause, continuing from the bytes already received.
+    RETRIES times with a growing pause, continuing from the bytes already received; a host that
+    cannot be reached at all is tried CONNECT_RETRIES more times.
     """
+    problem = url_problem(url)
+    if problem:
+        raise DownloadError(f"Could not download: {problem}.")
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
@@ -154,23 +189,36 @@ def download(url, dest, size=None, sha256=None, progress=True, session=None):
         have = part.stat().st_size if part.exists() else 0
         check_free_space(dest.parent, max(size - have, 0), f"download {dest.name}")
     session = session or requests.Session()
-    last_error = None
-    for attempt in range(RETRIES + 1):
-        if attempt:
-            pause = BACKOFF * 2 ** (attempt - 1)
-            done = part.stat().st_size if part.exists() else 0
-            print(f"  {last_error}; retrying in {pause:.0f} s (attempt {attempt + 1} of {RETRIES + 1}, "
-                  f"{human_bytes(done)} kept)", flush=True)
-            time.sleep(pause)
+    last_error, no_connection, attempt = None, 0, 0
+    while True:
         try:
             _stream_once(session, url, part, size, progress)
             break
+        except NoConnection as e:
+            last_error, no_connection = _describe(e.error), no_connection + 1
+            if no_connection > CONNECT_RETRIES:
+                raise DownloadError(f"Could not download {url}: {last_error} (tried {attempt + 1} "
+                                    f"time{'s' if attempt else ''}).") from None
         except (requests.ConnectionError, requests.Timeout, requests.HTTPError,
                 requests.exceptions.ChunkedEncodingError) as e:
-            last_error = _describe(e)
-    else:
-        raise DownloadError(f"Could not download {url}: {last_error} (tried {RETRIES + 1} times).")
+            last_error, no_connection = _describe(e), 0
+        except requests.RequestException as e:  # a malformed address and the like: retrying cannot help
+            raise DownloadError(f"Could not download {url}: {_describe(e)}.") from None
+        attempt += 1
+        if attempt > RETRIES:
+            raise DownloadError(f"Could not download {url}: {last_error} (tried {attempt} times).")
+        pause = BACKOFF * 2 ** (attempt - 1)
+        done = part.stat().st_size if part.exists() else 0
+        most = attempt + CONNECT_RETRIES - no_connection + 1 if no_connection else RETRIES + 1
+        print(f"  {last_error}; retrying in {pause:.0f} s (attempt {attempt + 1} of {most}, "
+              f"{human_bytes(done)} kept)", flush=True)
+        time.sleep(pause)
     verify_file(part, size, sha256, keep_name=dest.name)
+    reason = check(part) if check else None
+    if reason:
+        bad = set_aside(part, dest.name)
+        raise VerificationError(f"The file downloaded from {url} {reason}. It was set aside as {bad} and "
+                                "will not be used: check the address and run the command again.")
     part.replace(dest)
     return dest
 
@@ -181,6 +229,8 @@ def _describe(error):
         return f"the server answered {error.response.status_code} {error.response.reason}"
     if isinstance(error, requests.exceptions.ChunkedEncodingError):
         return "the connection dropped in the middle of the file"
+    if isinstance(error, requests.ConnectTimeout):
+        return f"the host did not answer within {CONNECT_TIMEOUT} s"
     if isinstance(error, requests.Timeout):
         return f"no data for {TIMEOUT} s (timeout)"
     text = str(error)

@@ -2,8 +2,10 @@
 
 fetch(source) downloads (or takes) an archive, verifies it, and writes the valid images into
 <data>/sources/<source>/train/cat.N.jpg in Kaggle's layout (N is the index in the original archive),
-with report.json and skipped.txt listing every file that was left out and why.
+with report.json and skipped.txt listing every file that was left out and why, and SHA256SUMS (the
+checksum of every photo written, checked again by `--force`).
 """
+import hashlib
 import io
 import json
 import os
@@ -12,6 +14,7 @@ import shutil
 import subprocess
 import warnings
 import zipfile
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,12 +23,17 @@ from pathlib import Path, PurePosixPath
 from PIL import Image, UnidentifiedImageError
 
 from .. import config
-from .split import swap_in
 from .download import (DiskSpaceError, DownloadError, VerificationError, check_free_space, download,
-                       human_bytes, sha256_file, verify_file)
+                       human_bytes, set_aside, sha256_file, url_problem, verify_file)
+from .folders import data_lock, lock_folder, remove_quietly, swap_in, tidy
 
 REPORT = "report.json"
 SKIPPED = "skipped.txt"
+CHECKSUMS = "SHA256SUMS"  # `sha256sum -c` format: every photo written, checked again by --force
+MAX_PHOTO_BYTES = 50 << 20  # a larger archive entry is no photo: skipped without being read
+BATCH_PHOTOS = 64  # photos read and checked together ...
+BATCH_BYTES = 32 << 20  # ... holding at most about this many bytes in memory
+SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 KAGGLE_COMPETITION = "dogs-vs-cats"
 PREFIX = {"cats": "cat", "dogs": "dog"}  # class folder -> Kaggle file prefix
 
@@ -97,13 +105,16 @@ def downloads_dir():
 
 # ---------------------------------------------------------------- getting the archive
 
-def hand_download_help(spec, error):
+def hand_download_help(spec, errors):
     """The message shown when a host cannot be reached: what to fetch by hand and the command to use it."""
+    errors = [errors] if isinstance(errors, str) else list(errors)
+    head = (errors[0] if len(errors) == 1 else
+            f"Could not download the {spec.name} archive:\n  " + "\n  ".join(errors))
     if not spec.urls:
-        return f"Could not download the {spec.name} archive: {error}\n" + KAGGLE_BY_HAND
+        return f"{head}\n" + KAGGLE_BY_HAND
     where = "\n".join(f"    {u}" for u in spec.urls)
     size = f" ({spec.size:,} bytes)" if spec.size else ""
-    return (f"Could not download the {spec.name} archive: {error}\n"
+    return (f"{head}\n"
             f"If this machine has no internet access (or the host is blocked), download{size} in a browser:\n"
             f"{where}\nthen use the file you downloaded:\n"
             f"    python -m helpers data --source {spec.name} --archive PATH/TO/{spec.filename}\n"
@@ -165,6 +176,29 @@ def kaggle_download(folder):
     return target
 
 
+def check_arguments(archive=None, url=None, sha256=None):
+    """Raise SourceError for a malformed --archive, --url or --sha256 before any work is done."""
+    if sha256 is not None and not SHA256.fullmatch(sha256.strip()):
+        what = "is empty" if not sha256.strip() else f"is not 64 hexadecimal digits ({sha256.strip()[:80]!r})"
+        raise SourceError(f"--sha256 {what}: give the archive's SHA-256 checksum (64 characters 0-9, a-f), "
+                          "or leave the option out to check against the published one.")
+    if url is not None:
+        problem = url_problem(url.strip())
+        if problem:
+            raise SourceError(f"--url {problem}.")
+    if archive is not None:
+        path = Path(archive).expanduser()
+        if not str(archive).strip():
+            raise SourceError("--archive is empty: pass the path of the .zip file you downloaded.")
+        if path.is_dir():
+            raise SourceError(f"--archive {path} is a directory: pass the path of the .zip file itself "
+                              "(e.g. PATH/TO/kagglecatsanddogs_5340.zip), not the folder holding it.")
+        if not path.exists():
+            raise SourceError(f"Archive not found: {path}. Pass the path of the .zip file you downloaded.")
+        if not path.is_file():
+            raise SourceError(f"--archive {path} is not a regular file: pass the path of the .zip file.")
+
+
 def expected_checks(spec, sha256=None):
     """(size, sha256) a file must match: --sha256 replaces both; otherwise the published values."""
     if sha256:
@@ -172,13 +206,28 @@ def expected_checks(spec, sha256=None):
     return spec.size, spec.sha256
 
 
+def archive_problem(path):
+    """Why a downloaded file cannot be a zip archive (an error page, a download cut short), or None."""
+    path = Path(path)
+    if zipfile.is_zipfile(path):
+        return None
+    with open(path, "rb") as f:
+        head = f.read(64)
+    size = path.stat().st_size
+    if head.startswith(b"PK\x03\x04"):
+        return f"is an incomplete zip archive ({size:,} bytes: the download was cut short)"
+    text = head.lstrip().lower()
+    if text.startswith((b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")):
+        return f"is a web page, not a zip archive ({size:,} bytes: an error or sign-in page?)"
+    return f"is not a zip archive ({size:,} bytes)"
+
+
 def obtain_archive(spec, archive=None, url=None, sha256=None, progress=True):
     """Verified archive for a source: (path, computed sha256). Downloads when no archive is given."""
+    check_arguments(archive, url, sha256)
     size, digest = expected_checks(spec, sha256)
     if archive is not None:
         path = Path(archive).expanduser()
-        if not path.is_file():
-            raise SourceError(f"Archive not found: {path}. Pass the path of the .zip file you downloaded.")
         if size is not None and path.stat().st_size != size:
             raise VerificationError(
                 f"{path.name} has the wrong size for the {spec.name} archive: expected {size:,} bytes, "
@@ -196,22 +245,27 @@ def obtain_archive(spec, archive=None, url=None, sha256=None, progress=True):
         return path, verify_file(path, size, digest)
     target = folder / spec.filename
     if target.is_file():
-        actual = sha256_file(target, progress=progress and target.stat().st_size > 50 << 20)
-        if (size is None or target.stat().st_size == size) and (digest is None or actual == digest):
+        problem = archive_problem(target)
+        actual = None if problem else sha256_file(target, progress=progress and target.stat().st_size > 50 << 20)
+        if problem is None and (size is None or target.stat().st_size == size) and (digest is None or actual == digest):
             print(f"Using {target.name} downloaded earlier.", flush=True)
             return target, actual
-        print(f"{target.name} downloaded earlier does not match the expected size or checksum; "
-              "downloading it again.", flush=True)
+        bad = set_aside(target)
+        why = problem or "does not match the expected size or checksum"
+        print(f"{target.name} downloaded earlier {why}; it was set aside as {bad.name}. Downloading it again.",
+              flush=True)
     errors = []
-    for address in ([url] if url else spec.urls):
+    addresses = [url.strip()] if url else list(spec.urls)
+    for k, address in enumerate(addresses):
         print(f"Downloading {spec.filename} from {address}", flush=True)
         try:
-            download(address, target, size=size, sha256=digest, progress=progress)
+            download(address, target, size=size, sha256=digest, progress=progress, check=archive_problem)
             return target, sha256_file(target)
         except DownloadError as e:
             errors.append(str(e))
-            print(f"  {e}", flush=True)
-    raise SourceError(hand_download_help(spec, "\n  ".join(errors) or "no address to download from"))
+            if k + 1 < len(addresses):
+                print(f"  {e} Trying the next address.", flush=True)
+    raise SourceError(hand_download_help(spec, errors or ["no address to download from"]))
 
 
 # ---------------------------------------------------------------- checking archives and images
@@ -294,6 +348,35 @@ def photo_entries(zf, layout):
 
 # ---------------------------------------------------------------- normalising into Kaggle's layout
 
+DAMAGED_ENTRY = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError)
+
+
+def damaged(error):
+    """A short reason for an archive entry that cannot be read (bad CRC, broken compression, ...)."""
+    text = str(error).split(" for file ")[0].strip() or type(error).__name__
+    return f"damaged in the archive ({text})"
+
+
+def too_large(size):
+    """The reason for an entry above MAX_PHOTO_BYTES."""
+    return (f"too large for a photo ({human_bytes(size)}; the limit is {human_bytes(MAX_PHOTO_BYTES)}), "
+            "not read")
+
+
+def read_entry(zf, info):
+    """(bytes, None) for one photo entry, or (None, why not): too large (not read) or damaged."""
+    if info.file_size > MAX_PHOTO_BYTES:
+        return None, too_large(info.file_size)
+    try:
+        with zf.open(info) as f:
+            data = f.read(MAX_PHOTO_BYTES + 1)
+    except DAMAGED_ENTRY as e:
+        return None, damaged(e)
+    if len(data) > MAX_PHOTO_BYTES:
+        return None, too_large(len(data))
+    return data, None
+
+
 def _open_layout(spec, zf, label, scratch):
     """(ZipFile, layout) of the photos: opens Kaggle's nested train.zip (extracted to `scratch`) if needed."""
     reject_unsafe(zf, label)
@@ -302,12 +385,15 @@ def _open_layout(spec, zf, label, scratch):
         inner = next(i for i in zf.infolist() if PurePosixPath(i.filename).name.lower() == "train.zip")
         check_free_space(scratch.parent, inner.file_size, "unpack train.zip from the Kaggle archive")
         print(f"Unpacking {inner.filename} ({human_bytes(inner.file_size)}) from {label} ...", flush=True)
-        with zf.open(inner) as src, open(scratch, "wb") as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
+        try:
+            with zf.open(inner) as src, open(scratch, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        except DAMAGED_ENTRY as e:
+            raise SourceError(f"train.zip inside {label} is {damaged(e)}: download the archive again.") from None
         try:
             inner_zf = zipfile.ZipFile(scratch)
         except zipfile.BadZipFile:
-            raise SourceError(f"train.zip inside {label} is not a valid zip file; download it again.")
+            raise SourceError(f"train.zip inside {label} is not a valid zip file; download it again.") from None
         label, zf = f"train.zip inside {label}", inner_zf
         reject_unsafe(zf, label)
         layout = detect_layout(zf.namelist())
@@ -321,46 +407,69 @@ def _open_layout(spec, zf, label, scratch):
 
 
 def _check_batch(executor, items):
-    """Check a batch of (name, data) pairs in parallel; return the reasons (None = valid)."""
+    """Check a batch of (photo, data) pairs in parallel; return the reasons (None = valid)."""
     return list(executor.map(check_jpeg, [data for _, data in items]))
 
 
 def normalise(zf, layout, out, progress=True, workers=None):
-    """Write the valid photos of `zf` to out/train/cat.N.jpg; return the report's counts and lists."""
+    """Write the valid photos of `zf` to out/train/cat.N.jpg; return the report's counts and lists.
+
+    Photos are read and checked in batches of at most BATCH_PHOTOS entries and about BATCH_BYTES, so
+    memory stays bounded whatever the archive holds; an entry that is too large, damaged in the
+    archive or not a decodable JPEG is skipped with its reason. SHA256SUMS lists every photo written.
+    """
     from tqdm.auto import tqdm
 
     photos, ignored = photo_entries(zf, layout)
-    check_free_space(out.parent, sum(p[3].file_size for p in photos), "extract the photos")
+    check_free_space(out.parent, sum(p[3].file_size for p in photos if p[3].file_size <= MAX_PHOTO_BYTES),
+                     "extract the photos")
     (out / "train").mkdir(parents=True)
     counts = {cls: {"valid": 0, "skipped": 0} for cls in config.CLASSES}
     pools = {}
     skipped = []
+    sums = []
     workers = workers or min(4, os.cpu_count() or 1)
     batch = []
 
+    def skip(photo, reason):
+        cls, index, _, info = photo
+        counts[cls]["skipped"] += 1
+        skipped.append({"entry": info.filename, "name": f"{PREFIX[cls]}.{index}.jpg", "reason": reason})
+
     def flush(executor):
-        for (info_tuple, data), reason in zip(batch, _check_batch(executor, batch)):
-            cls, index, pool, info = info_tuple
+        for (photo, data), reason in zip(batch, _check_batch(executor, batch)):
+            cls, index, pool, info = photo
             name = f"{PREFIX[cls]}.{index}.jpg"
             if reason is None:
                 (out / "train" / name).write_bytes(data)
+                sums.append(f"{hashlib.sha256(data).hexdigest()}  train/{name}")
                 counts[cls]["valid"] += 1
                 pools.setdefault(pool, {}).setdefault(cls, []).append(index)
             else:
-                counts[cls]["skipped"] += 1
-                skipped.append({"entry": info.filename, "name": name, "reason": reason})
+                skip(photo, reason)
         batch.clear()
 
     with ThreadPoolExecutor(workers) as executor, \
             tqdm(total=len(photos), unit="img", desc="Checking photos", disable=not progress,
                  leave=False) as bar:
+        held = 0
         for photo in photos:
-            batch.append((photo, zf.read(photo[3])))
-            if len(batch) >= 64:
+            data, reason = read_entry(zf, photo[3])
+            if reason:
+                skip(photo, reason)
+                bar.update()
+                continue
+            batch.append((photo, data))
+            held += len(data)
+            if len(batch) >= BATCH_PHOTOS or held >= BATCH_BYTES:
                 bar.update(len(batch))
                 flush(executor)
+                held = 0
         bar.update(len(batch))
         flush(executor)
+    order = {name: k for k, name in enumerate(f"{PREFIX[c]}.{i}.jpg" for c, i, _, _ in photos)}
+    skipped.sort(key=lambda s: order[s["name"]])
+    (out / CHECKSUMS).write_text("\n".join(sums) + "\n", encoding="utf-8")
     for cls in config.CLASSES:
         if counts[cls]["valid"] == 0:
             raise SourceError(f"The archive holds no valid {cls} photos; it is not usable.")
@@ -373,20 +482,59 @@ def write_report(out, report):
     """Write report.json and the human-readable skipped.txt into `out`."""
     (out / REPORT).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     lines = [f"# {len(report['skipped'])} photos of the {report['source']} archive were skipped "
-             "(each fails to decode as a JPEG):"]
+             "(too large, damaged in the archive, or not a decodable JPEG; the reason is on each line):"]
     lines += [f"{s['name']}\t{s['entry']}\t{s['reason']}" for s in report["skipped"]]
     lines += [f"# {len(report['ignored'])} other entries are not photos and were ignored:"]
     lines += report["ignored"]
     (out / SKIPPED).write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _valid_report(report):
+    """True when a parsed report.json has the types this module writes."""
+    if not isinstance(report, dict):
+        return False
+    if not isinstance(report.get("source"), str) or not isinstance(report.get("archive_sha256"), str):
+        return False
+    pools = report.get("pools", {})
+    return isinstance(pools, dict) and all(
+        isinstance(by_cls, dict) and all(
+            isinstance(r, dict) and all(type(r.get(k)) is int for k in ("count", "first", "last"))
+            for r in by_cls.values()) for by_cls in pools.values())
+
+
 def read_report(dest):
-    """The report.json of a prepared source folder, or None."""
+    """The report.json of a prepared source folder, or None (missing, unreadable or ill-typed)."""
     path = Path(dest) / REPORT
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        report = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return report if _valid_report(report) else None
+
+
+def source_problem(dest, report):
+    """Why a prepared source folder differs from what was written (SHA256SUMS), or None when intact."""
+    dest = Path(dest)
+    try:
+        listed = {}
+        for line in (dest / CHECKSUMS).read_text(encoding="utf-8").splitlines():
+            digest, _, name = line.partition("  ")
+            if line.strip():
+                listed[name] = digest
+    except (OSError, ValueError):
+        return f"{CHECKSUMS} is missing or unreadable"
+    valid = sum(c.get("valid", 0) for c in report.get("counts", {}).values() if isinstance(c, dict))
+    if len(listed) != valid:
+        return f"{CHECKSUMS} lists {len(listed)} photos, report.json {valid}"
+    present = {f"train/{e.name}" for e in os.scandir(dest / "train")} if (dest / "train").is_dir() else set()
+    if present != set(listed):
+        extra, missing = sorted(present - set(listed)), sorted(set(listed) - present)
+        return "; ".join(filter(None, [missing and f"{len(missing)} photo(s) missing, e.g. {missing[0]}",
+                                       extra and f"{len(extra)} file(s) added, e.g. {extra[0]}"]))
+    for name, digest in listed.items():
+        if sha256_file(dest / name) != digest:
+            return f"{name} is not the photo that was checked"
+    return None
 
 
 def notes_for(source, pools):
@@ -463,13 +611,13 @@ def build(spec, archive, archive_sha, dest, progress=True):
     dest.parent.mkdir(parents=True, exist_ok=True)
     work = dest.parent / f".{dest.name}.partial"
     scratch = dest.parent / f".{dest.name}.train.zip"
-    shutil.rmtree(work, ignore_errors=True)
+    remove_quietly(work)
     try:
         try:
             zf = zipfile.ZipFile(archive)
-        except zipfile.BadZipFile:
-            raise SourceError(f"{Path(archive).name} is not a valid zip archive (incomplete download?). "
-                              "Download it again.")
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as e:
+            raise SourceError(f"{Path(archive).name} is not a valid zip archive ({e}): an incomplete download? "
+                              "Download it again.") from None
         with zf:
             photos_zf, layout = _open_layout(spec, zf, Path(archive).name, scratch)
             with photos_zf:
@@ -484,9 +632,9 @@ def build(spec, archive, archive_sha, dest, progress=True):
         }
         write_report(work, report)
         swap_in(work, dest)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-        scratch.unlink(missing_ok=True)
+    finally:  # never raises: the error that stopped the build is the one reported
+        remove_quietly(work)
+        remove_quietly(scratch)
     return report
 
 
@@ -500,32 +648,45 @@ def summary(report):
     return "\n".join(lines)
 
 
-def fetch(source, dest=None, archive=None, url=None, sha256=None, progress=True):
+def fetch(source, dest=None, archive=None, url=None, sha256=None, progress=True, force=False):
     """Get a real source into `dest` (default <data>/sources/<source>) in Kaggle's layout; return dest.
 
     archive: a file downloaded by hand; url/sha256: another address or checksum (mirrors, tests).
     The archive is verified (size, sha256) before use; an existing folder is replaced only on success.
+    force: check the prepared photos again against SHA256SUMS, and rebuild them from the archive
+    when anything changed.
     """
     spec = get_source(source)
+    check_arguments(archive, url, sha256)
     dest = Path(dest) if dest is not None else config.source_dir(spec.name)
-    report = read_report(dest)
-    wanted = (sha256 or spec.sha256 or "").strip().lower()
-    same = report and report.get("source") == spec.name and archive is None and (
-        (url is None and sha256 is None) or (wanted and report.get("archive_sha256") == wanted))
-    if same:
-        print(f"Using the {spec.name} photos prepared earlier in {dest.name}/ "
-              f"(archive sha256 {report['archive_sha256'][:12]}...).")
-        return dest
-    path, actual_sha = obtain_archive(spec, archive, url, sha256, progress)
-    print(f"{path.name}: {path.stat().st_size:,} bytes, sha256 {actual_sha}"
-          + ("" if spec.sha256 or sha256 else " (computed here; no checksum is published)"), flush=True)
-    if report and report.get("archive_sha256") == actual_sha and report.get("source") == spec.name:
-        print(f"{dest.name}/ already holds the photos of this archive.")
-        return dest
-    report = build(spec, path, actual_sha, dest, progress)
+    with data_lock(lock_folder(dest)):
+        tidy(dest)
+        report = read_report(dest)
+        wanted = (sha256 or spec.sha256 or "").strip().lower()
+        same = report and report.get("source") == spec.name and archive is None and (
+            (url is None and sha256 is None) or (wanted and report.get("archive_sha256") == wanted))
+        problem = source_problem(dest, report) if report and force else None
+        if problem:
+            print(f"The {spec.name} photos in {dest.name}/ differ from the ones checked when they were prepared "
+                  f"({problem}): preparing them again from the archive.", flush=True)
+            if archive is None and url is None and sha256 is None:
+                sha256 = report["archive_sha256"]  # the same archive, e.g. the verified download kept earlier
+            report = None
+        elif same:
+            print(f"Using the {spec.name} photos prepared earlier in {dest.name}/ "
+                  f"(archive sha256 {report['archive_sha256'][:12]}...{', checked again' if force else ''}).")
+            return dest
+        path, actual_sha = obtain_archive(spec, archive, url, sha256, progress)
+        print(f"{path.name}: {path.stat().st_size:,} bytes, sha256 {actual_sha}"
+              + ("" if spec.sha256 or sha256 else " (computed here; no checksum is published)"), flush=True)
+        if report and report.get("archive_sha256") == actual_sha and report.get("source") == spec.name:
+            print(f"{dest.name}/ already holds the photos of this archive.")
+            return dest
+        report = build(spec, path, actual_sha, dest, progress)
     print(summary(report), flush=True)
     return dest
 
 
 __all__ = ["SOURCES", "Source", "SourceError", "DownloadError", "VerificationError", "DiskSpaceError",
-           "fetch", "get_source", "check_jpeg", "read_report", "split_limits", "downloads_dir"]
+           "fetch", "get_source", "check_jpeg", "read_report", "split_limits", "downloads_dir",
+           "check_arguments", "source_problem"]

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 from .. import config
+from .folders import data_lock, lock_folder, remove_quietly, swap_in, tidy
 
 KAGGLE_NAME = re.compile(r"^(cat|dog)\.(\d+)\.jpe?g$", re.IGNORECASE)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
@@ -81,13 +82,43 @@ def split_counts(dest=None):
     return counts
 
 
-def read_manifest(dest=None):
-    """The split's manifest.json as a dict, or None when there is none (or it is unreadable)."""
+def _valid_manifest(manifest):
+    """True when a parsed manifest has the types this module writes (source, files, counts, profile)."""
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("source"), str):
+        return False
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        return False
+    if "profile" in manifest and not isinstance(manifest["profile"], str):
+        return False
+    counts = manifest.get("counts")
+    if counts is None:
+        return True
+    return isinstance(counts, dict) and all(
+        isinstance(counts.get(split), dict)
+        and all(type(counts[split].get(cls)) is int for cls in config.CLASSES) for split in config.SPLITS)
+
+
+def manifest_state(dest=None):
+    """('missing' | 'damaged' | 'ok', manifest or None) for the split in dest.
+
+    'damaged': manifest.json cannot be read or does not hold what this module writes; the split is
+    then present but unverified, and `python -m helpers data` rebuilds it.
+    """
     dest = Path(dest) if dest is not None else config.small_dataset_dir()
+    path = dest / MANIFEST
+    if not path.exists():
+        return "missing", None
     try:
-        return json.loads((dest / MANIFEST).read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
+        return "damaged", None
+    return ("ok", manifest) if _valid_manifest(manifest) else ("damaged", None)
+
+
+def read_manifest(dest=None):
+    """The split's manifest.json as a dict, or None when there is none (or it is unreadable or ill-typed)."""
+    return manifest_state(dest)[1]
 
 
 def _expected_files(plan):
@@ -113,23 +144,9 @@ def print_counts(counts):
             print(f"total {BOOK_SPLIT_NAMES[split]} {cls[:-1]} images:", counts[split][cls])
 
 
-def _pid_alive(pid):
-    """True when a process with this id is running (so its temporary folder is in use)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
-
-
 def remove_stale(dest):
-    """Delete dest's temporary siblings (.<name>.tmp-PID, .old-PID) left by interrupted runs."""
-    for stale in dest.parent.glob(f".{dest.name}.*-*"):
-        pid = stale.name.rsplit("-", 1)[-1]
-        if stale.is_dir() and (not pid.isdigit() or int(pid) == os.getpid() or not _pid_alive(int(pid))):
-            shutil.rmtree(stale, ignore_errors=True)
+    """Put back a split an interrupted swap left, then delete dest's temporary siblings from runs that are over."""
+    tidy(dest)
 
 
 def _write_split(tmp, plan, source, profile):
@@ -152,21 +169,6 @@ def _write_split(tmp, plan, source, profile):
     return counts
 
 
-def swap_in(tmp, dest):
-    """Replace folder dest by tmp with renames: the old one disappears only once the new one is complete."""
-    old = dest.parent / f".{dest.name}.old-{os.getpid()}"
-    if dest.exists():
-        dest.rename(old)
-    try:
-        tmp.rename(dest)
-    except BaseException:
-        if old.exists() and not dest.exists():
-            old.rename(dest)  # put the previous folder back
-        raise
-    if old.exists():
-        shutil.rmtree(old)
-
-
 def make_small_dataset(source_dir, dest=None, profile=None, force=False, source="synthetic", verbose=True,
                        plan=None):
     """Build the book's train/validation/test split from a Kaggle-layout folder; return the counts dict.
@@ -180,20 +182,19 @@ def make_small_dataset(source_dir, dest=None, profile=None, force=False, source=
         images = source_images(source_dir)
         check_enough(images, profile, source_dir)  # before anything is written
         plan = plan_split(images, profile)
-    if not force and is_complete(dest, plan, source):
-        counts = split_counts(dest)
-        if verbose:
-            print(f"Split already complete in {dest.name}/ ({source}, {profile.name} profile): kept.")
-    else:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        remove_stale(dest)
-        tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}"
-        try:
-            counts = _write_split(tmp, plan, source, profile)
-            swap_in(tmp, dest)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+    with data_lock(lock_folder(dest)):
+        remove_stale(dest)  # on every run: put back an interrupted swap's split, delete dead runs' folders
+        if not force and is_complete(dest, plan, source):
+            counts = split_counts(dest)
+            if verbose:
+                print(f"Split already complete in {dest.name}/ ({source}, {profile.name} profile): kept.")
+        else:
+            tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}"
+            try:
+                counts = _write_split(tmp, plan, source, profile)
+                swap_in(tmp, dest)
+            finally:
+                remove_quietly(tmp)
     if verbose:
         print_counts(counts)
     return counts

@@ -31,14 +31,25 @@ def solutions_path(nb):
     return SOLUTIONS / exercises.MODULES[nb].FILE.replace(".ipynb", "_solutions.ipynb")
 
 
+def markdown(source, cell_id):
+    """A markdown cell with a stable id (rewriting a section changes nothing that did not change)."""
+    return nbformat.v4.new_markdown_cell(source, id=cell_id)
+
+
+def code(source, cell_id):
+    """A code cell with a stable id."""
+    return nbformat.v4.new_code_cell(source, id=cell_id)
+
+
 def section_cells(nb):
     """The Exercises section of notebook nb: introduction, imports, then a prompt and an answer cell per exercise."""
     module = exercises.MODULES[nb]
-    cells = [nbformat.v4.new_markdown_cell(module.INTRO),
-             nbformat.v4.new_code_cell(f'{module.IMPORTS}\n\nexercises.show("{nb}")')]
+    cells = [markdown(module.INTRO, f"exercises-{nb}"),
+             code(f'{module.IMPORTS}\n\nexercises.show("{nb}")', f"exercises-{nb}-imports")]
     for ex in exercises.catalog(nb):
-        cells += [nbformat.v4.new_markdown_cell(ex.prompt),
-                  nbformat.v4.new_code_cell(f"{ex.starter.rstrip()}\n\n{ex.check_call()}")]
+        key = ex.id.replace(".", "-")
+        cells += [markdown(ex.prompt, f"exercise-{key}"),
+                  code(f"{ex.starter.rstrip()}\n\n{ex.check_call()}", f"exercise-{key}-answer")]
     return cells
 
 
@@ -74,12 +85,11 @@ def solutions_cells(nb):
              f"Worked solutions to the exercises at the end of [`{module.FILE}`](../{module.FILE}). Try them there "
              "first: the check tells you what your own answer reveals. Each code cell below sets a correct answer "
              "and runs the same `exercises.check` a learner runs.")
-    cells = [nbformat.v4.new_markdown_cell(intro),
-             nbformat.v4.new_code_cell(colab.first_cell()),
-             nbformat.v4.new_code_cell(module.IMPORTS)]
+    cells = [markdown(intro, "solutions"), code(colab.first_cell(), "setup"), code(module.IMPORTS, "imports")]
     for ex in exercises.catalog(nb):
-        cells += [nbformat.v4.new_markdown_cell(f"{ex.prompt}\n\n**Solution.** {ex.explanation}"),
-                  nbformat.v4.new_code_cell(f"{MARKER}\n{ex.solution_code}\n{ex.check_call()}")]
+        key = ex.id.replace(".", "-")
+        cells += [markdown(f"{ex.prompt}\n\n**Solution.** {ex.explanation}", f"exercise-{key}"),
+                  code(f"{MARKER}\n{ex.solution_code}\n{ex.check_call()}", f"exercise-{key}-solution")]
     return cells
 
 

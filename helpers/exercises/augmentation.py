@@ -1,5 +1,6 @@
 """Exercises for notebook 05 (data augmentation): write a generator, augmentations that hurt, shear, flips."""
 import math
+from functools import cache
 
 import numpy as np
 
@@ -126,6 +127,7 @@ def check_digits(answer):
     return wrong("; ".join(lines) + ".")
 
 
+@cache
 def keras_shear_shift(degrees, size=150):
     """How far Keras' strongest shear moves a vertical bar's top against its bottom, in pixels (as notebook 05)."""
     from tensorflow.keras.preprocessing.image import ImageDataGenerator
@@ -155,6 +157,7 @@ def check_shear(answer):
                  "degrees = radians · 180 / π.")
 
 
+@cache
 def distinct_flips(draws=40):
     """How many different pictures ImageDataGenerator(horizontal_flip=True) makes of one picture."""
     from tensorflow.keras.preprocessing.image import ImageDataGenerator

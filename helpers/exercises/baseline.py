@@ -1,5 +1,6 @@
 """Exercises for notebook 04 (the baseline): reading a history, a variant's parameters, steps per epoch, labels."""
 import tempfile
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -68,12 +69,18 @@ def variant(last_filters=64, units=512):
                                      layers.Dense(1, activation="sigmoid")])
 
 
+@cache
+def variant_counts(last_filters=64):
+    """(parameters, biases) of the variant and the baseline's parameters, as Keras counts them."""
+    model = variant(last_filters)
+    biases = sum(layer.bias.shape[0] for layer in model.layers if getattr(layer, "bias", None) is not None)
+    return model.count_params(), biases, models.build_baseline().count_params()
+
+
 def check_variant(answer):
     """04.2: total parameters of listing 5.5 with 64 filters in the last Conv2D, counted by Keras."""
     value = as_int(answer, "a parameter count (a whole number)")
-    model = variant(64)
-    truth = model.count_params()
-    baseline = models.build_baseline().count_params()
+    truth, biases, baseline = variant_counts(64)
     mistakes = [
         (baseline, "that is the baseline's count (3,453,121); the variant has 64 filters in its last Conv2D."),
         (baseline - ops.conv_params(3, 3, 128, 128) + ops.conv_params(3, 3, 128, 64),
@@ -81,8 +88,7 @@ def check_variant(answer):
          "instead of 6,272."),
         (baseline - ops.conv_params(1, 1, 6272, 512) + ops.conv_params(1, 1, 3136, 512),
          "the Dense layer is right, but the last Conv2D has fewer weights too: 3·3·128·64 + 64."),
-        (truth - sum(layer.bias.shape[0] for layer in model.layers if getattr(layer, "bias", None) is not None),
-         "those are the weights without the biases: every filter and every Dense unit has one."),
+        (truth - biases, "those are the weights without the biases: every filter and every Dense unit has one."),
         (ops.conv_params(1, 1, 3136, 512), "that is the Dense(512) layer alone; the question asks for the whole "
          "network."),
         (truth - 513, "the output layer Dense(1) has 512 weights and a bias too."),
@@ -94,6 +100,7 @@ def check_variant(answer):
 
 # ------------------------------------------------------------------------------- 04.3 steps per epoch
 
+@cache
 def keras_steps(n_images, batch_size):
     """Batches in one pass, as len() of a Keras image iterator over n_images says."""
     from tensorflow.keras.preprocessing.image import ImageDataGenerator
@@ -126,6 +133,7 @@ def check_steps(answer):
 
 # ------------------------------------------------------------------------------- 04.4 labels from folders
 
+@cache
 def label_of(folder, folders=("puppies", "tomcats")):
     """The label flow_from_directory gives pictures in `folder`, on a tiny temporary copy of that layout."""
     from PIL import Image

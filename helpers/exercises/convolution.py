@@ -1,4 +1,6 @@
 """Exercises for notebook 01 (convolution): output shapes, parameter counts, a strided convolution, an edge kernel."""
+from functools import cache
+
 import numpy as np
 
 from .. import ops
@@ -25,6 +27,7 @@ LAYER = {"filters": 16, "kernel_size": 5, "strides": 2, "padding": "same"}
 INPUT = (64, 64, 3)
 
 
+@cache
 def conv_shape(filters=16, kernel_size=5, strides=2, padding="same", input_shape=INPUT):
     """Keras' output shape (no batch axis) of a Conv2D on an input of input_shape."""
     from keras import layers
@@ -32,6 +35,7 @@ def conv_shape(filters=16, kernel_size=5, strides=2, padding="same", input_shape
     return tuple(int(d) for d in layer.compute_output_shape((None,) + input_shape)[1:])
 
 
+@cache
 def conv_param_count(filters=16, kernel_size=5, c_in=3):
     """Keras' parameter count of a Conv2D built on c_in input channels."""
     from keras import layers
@@ -114,7 +118,7 @@ def check_conv(answer):
             return wrong(f"on {where}: {why}.")
         truth = keras_conv2d(image, kernel)
         if out.shape != truth.shape:
-            return wrong(shape_slip(out.shape, truth.shape, image.shape, kernel.shape) + f" (on {where})")
+            return wrong(f"on {where}, " + shape_slip(out.shape, truth.shape, image.shape, kernel.shape))
         if same(out, truth, 1e-4):
             continue
         if same(out, keras_conv2d(image, kernel[::-1, ::-1]), 1e-4):

@@ -1,6 +1,7 @@
 """Exercises for notebook 03 (the data set): split sizes and indices, near-duplicates, counting the split."""
 import random
 import re
+from functools import cache
 from pathlib import Path
 
 from .. import config, data
@@ -122,6 +123,7 @@ CHOICES = {
 }
 
 
+@cache
 def leaked_share(burst=5, seed=config.SEED):
     """(random split, index-block split): share of validation cats with a burst sibling in training."""
     source = source_names()

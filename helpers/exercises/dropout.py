@@ -1,4 +1,6 @@
 """Exercises for notebook 06 (dropout and augmentation): where dropout goes, its parameters, its values, validation."""
+from functools import cache
+
 import numpy as np
 
 from .. import models
@@ -85,6 +87,7 @@ def check_dropout_model(answer):
                  f"Parameters: {answer.count_params():,}, the same as without dropout.")
 
 
+@cache
 def added_params():
     """Parameters Dropout adds to the baseline, as Keras counts them."""
     return models.build_dropout_model().count_params() - models.build_baseline().count_params()
@@ -108,10 +111,12 @@ def check_added(answer):
                         "only multiplies its input by a random mask of 0s and 2s while training.", mistakes)
 
 
+@cache
 def dropout_values(rate=0.5, n=2000):
     """The distinct values Keras' Dropout(rate) outputs for an input of ones while training."""
     from keras import layers
-    return sorted(set(np.round(np.asarray(layers.Dropout(rate, seed=0)(np.ones(n, "float32"), training=True)), 6)))
+    out = layers.Dropout(rate, seed=0)(np.ones(n, "float32"), training=True)
+    return tuple(sorted(set(np.round(np.asarray(out), 6))))
 
 
 def check_values(answer):

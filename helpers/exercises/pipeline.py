@@ -1,5 +1,6 @@
 """Exercises for notebook 08 (the Keras 3 pipeline): augmentation layers, the tf.data order, early stopping."""
 import math
+from functools import cache
 
 import numpy as np
 
@@ -118,10 +119,11 @@ def check_order(answer):
 
 # ------------------------------------------------------------------------------- 08.4 early stopping
 
-VAL_LOSS = [0.69, 0.62, 0.58, 0.55, 0.56, 0.53, 0.54, 0.55, 0.57, 0.56, 0.58, 0.60]
+VAL_LOSS = (0.69, 0.62, 0.58, 0.55, 0.56, 0.53, 0.54, 0.55, 0.57, 0.56, 0.58, 0.60)
 PATIENCE = 3
 
 
+@cache
 def early_stopping(val_loss=VAL_LOSS, patience=PATIENCE):
     """(last epoch run, epoch whose weights are kept), counted from 1, by Keras' own EarlyStopping callback."""
     import keras
@@ -213,7 +215,7 @@ exercise(
 A run with `EarlyStopping(monitor="val_loss", patience={PATIENCE}, restore_best_weights=True)` and `epochs=12` sees
 these validation losses, epoch 1 first:
 
-`{VAL_LOSS}`
+`{list(VAL_LOSS)}`
 
 After which epoch does training stop, and which epoch's weights does the model have at the end? Count epochs from 1
 and answer with the pair `(last epoch run, epoch of the weights)`. The check asks Keras' own callback.""",
@@ -222,7 +224,7 @@ and answer with the pair `(last epoch run, epoch of the weights)`. The check ask
 epoch 6 (0.53), which resets the wait. Epochs 7, 8 and 9 bring no new low: after the third, training stops. With
 `restore_best_weights=True` the model ends with epoch 6's weights; `ModelCheckpoint(save_best_only=True)` has saved
 the same epoch.""",
-    solution_code=f"""val_loss = {VAL_LOSS}
+    solution_code=f"""val_loss = {list(VAL_LOSS)}
 best = int(np.argmin(val_loss)) + 1  # epochs count from 1
 answer = (best + {PATIENCE}, best)""",
     checker=check_stopping)

@@ -1,4 +1,6 @@
 """Exercises for notebook 02 (pooling): receptive field, the Dense layer without pooling, average pooling, odd sizes."""
+from functools import cache
+
 import numpy as np
 
 from .. import ops
@@ -43,6 +45,7 @@ def check_field(answer):
                         "→ 10 (pool: + 1·2). ops.receptive_field gives the same.", mistakes, " pixels")
 
 
+@cache
 def mnist_dense_params(pools=(True, True)):
     """Parameters of the Dense(512) on the MNIST convnet of listing 5.1 with the chosen MaxPooling2D layers."""
     import keras
@@ -97,6 +100,7 @@ def check_average(answer):
                  "block (1, 3, 4, 2) gives 2.5.")
 
 
+@cache
 def pool_shape(padding):
     """Keras' output shape of MaxPooling2D((2, 2), padding=padding) on a 15x15x128 map."""
     from keras import layers
@@ -129,10 +133,9 @@ pixels wide is it? Answer with a whole number.""",
     hint="Walk through the layers keeping two numbers: the window width (starts at 1) and the step in input pixels "
          "between neighbouring units (starts at 1). A layer with kernel k adds (k − 1)·step; a stride multiplies "
          "the step.",
-    explanation="""Start from one output unit: width 1, step 1. Going back through the last pooling, then the
-second convolution, and so on, is easier forwards: Conv2D 3x3 makes the width 1 + 2·1 = 3; MaxPooling2D 2x2 adds
-(2 − 1)·1 = 1 → 4 and doubles the step to 2; the second Conv2D adds (3 − 1)·2 = 4 → 8; the second pooling adds
-(2 − 1)·2 = 2 → 10. Without the pooling layers, two 3x3 convolutions see only 5x5: pooling is what lets deeper
+    explanation="""Follow the window layer by layer, starting from a single input pixel: width 1, and a step of
+1 pixel between neighbouring units. Conv2D 3x3 makes the width 1 + 2·1 = 3; MaxPooling2D 2x2 adds (2 − 1)·1 = 1 → 4
+and doubles the step to 2; the second Conv2D adds (3 − 1)·2 = 4 → 8; the second pooling adds (2 − 1)·2 = 2 → 10. Without the pooling layers, two 3x3 convolutions see only 5x5: pooling is what lets deeper
 layers see larger parts of the picture.""",
     solution_code="""width, step = 1, 1
 for k, stride in [(3, 1), (2, 2), (3, 1), (2, 2)]:

@@ -1,4 +1,6 @@
 """Exercises for notebook 07 (what the convnet learned): activation shapes, edge detectors, Grad-CAM, blank channels."""
+from functools import cache
+
 import numpy as np
 
 from .. import models, ops
@@ -22,10 +24,11 @@ trained model."""
 FEATURE_TYPES = ("Conv2D", "MaxPooling2D")
 
 
+@cache
 def feature_shapes():
     """(layer type, output shape without batch) of listing 5.5's eight Conv2D/MaxPooling2D layers, from Keras."""
-    return [(type(layer).__name__, tuple(int(d) for d in layer.output.shape[1:]))
-            for layer in models.build_baseline().layers if type(layer).__name__ in FEATURE_TYPES]
+    return tuple((type(layer).__name__, tuple(int(d) for d in layer.output.shape[1:]))
+                 for layer in models.build_baseline().layers if type(layer).__name__ in FEATURE_TYPES)
 
 
 def check_activation_shape(answer):

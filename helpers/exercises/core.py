@@ -114,7 +114,7 @@ def describe(answer):
     """A short description of a value for messages: its repr, cut, and its type."""
     text = repr(answer)
     text = text if len(text) <= 60 else text[:57] + "..."
-    return f"{text} (a {type(answer).__name__})"
+    return f"{text} ({type(answer).__name__})"
 
 
 def as_number(answer, what="a number"):
@@ -264,6 +264,24 @@ def judge_shape(shape, truth, correct, mistakes, names=("height", "width", "dept
         return wrong(f"{shape} has the right sizes in the wrong order: Keras writes (height, width, channels).")
     off = [f"{n} {s} (should be {'larger' if t > s else 'smaller'})" for n, s, t in zip(names, shape, truth) if s != t]
     return wrong(f"{shape}: {', '.join(off)}; the other axes are right.")
+
+
+def as_text(answer):
+    """A free-text answer as a stripped string, or Unreadable."""
+    if not isinstance(answer, str):
+        raise Unreadable(f"{describe(answer)} is not text: write a sentence or two in quotes, answer = \"...\"")
+    if len(answer.split()) < 3:
+        raise Unreadable("write a sentence or two: a few words are not enough to compare with the model answer")
+    return answer.strip()
+
+
+def judge_text(text, ideas, model_answer):
+    """Feedback on free text: which key ideas (each a name and words that show it) it names, then the model answer."""
+    lowered = text.lower()
+    missing = [name for name, words in ideas if not any(w in lowered for w in words)]
+    if not missing:
+        return right(f"your answer names {' and '.join(name for name, _ in ideas)}. Model answer: {model_answer}")
+    return wrong(f"your answer does not seem to mention {' nor '.join(missing)}. Model answer: {model_answer}")
 
 
 def judge(ex_id, checker, answer):

@@ -4,7 +4,7 @@ from functools import cache
 import numpy as np
 
 from .. import models
-from .core import Unreadable, as_array, as_choices, as_int, exercise, judge_number, right, wrong
+from .core import Unreadable, as_array, as_choices, as_int, as_text, exercise, judge_number, judge_text, right, wrong
 
 NOTEBOOK = "06"
 FILE = "06_dropout_and_augmentation.ipynb"
@@ -16,7 +16,8 @@ from keras import layers
 from helpers import exercises"""
 INTRO = """## Exercises
 
-Four exercises on 드롭아웃 (dropout) and on augmenting only the training data. Replace each `...` with your answer
+Five exercises on 드롭아웃 (dropout) and on augmenting only the training data; the last one asks for a sentence
+and shows a model answer. Replace each `...` with your answer
 and run the cell; `exercises.check` says whether it is right and, if not, what your answer reveals.
 `exercises.hint("06.1")` gives a hint, `exercises.solution("06.1")` the worked solution (all of them are in
 `solutions/06_dropout_and_augmentation_solutions.ipynb`)."""
@@ -141,6 +142,24 @@ def check_values(answer):
     return wrong(f"{set(values)}: each value is either dropped or kept and scaled by 1 / (1 − rate).")
 
 
+WHY_BOTH = ("Augmented pictures are random variations of the same 2,000 photos: they stay strongly correlated with "
+            "the originals and bring no new information, so the network can still overfit, memorising what those "
+            "photos happen to have in common. Dropout fights the overfitting that remains: at every step it zeroes "
+            "a random half of the features, so the Dense layer cannot rely on any single one.")
+WHY_IDEAS = [
+    ("that augmented pictures are variations of the same photos (correlated, no new information)",
+     ("correlat", "same photo", "same picture", "same image", "same cat", "same dog", "no new", "not new",
+      "variation", "copies", "copy of", "similar", "derived", "originals")),
+    ("the overfitting that remains",
+     ("overfit", "over-fit", "memori", "generali", "과대적합")),
+]
+
+
+def check_why(answer):
+    """06.5: free text on why dropout comes on top of augmentation, against its key ideas; shows the model answer."""
+    return judge_text(as_text(answer), WHY_IDEAS, WHY_BOTH)
+
+
 VALIDATION_CHOICES = {
     "a": "A better estimate of the accuracy on new photos, since there are more different validation pictures.",
     "b": "A number that changes from epoch to epoch even when the model does not, measured on distorted pictures "
@@ -236,3 +255,18 @@ set, e.g. `{0.0, 1.0}`, then try it in a cell.""",
 `model.predict`) the layer passes its input through unchanged, and nothing needs rescaling.""",
     solution_code="""answer = {0.0, 1 / (1 - 0.5)}""",
     checker=check_values)
+
+exercise(
+    id="06.5", title="Why dropout on top of augmentation", kind="a sentence",
+    prompt="""### Exercise 06.5: why dropout on top of augmentation
+
+The training pictures are already augmented, yet listing 5.13 adds `Dropout(0.5)` too. Why? Answer in a sentence
+or two, as a string. The check looks for the key ideas and shows a model answer to compare with.""",
+    starter='answer = ...  # a sentence or two, in quotes',
+    hint="What is an augmented picture made from? Can a network still memorise 2,000 photos seen in many variants?",
+    explanation=WHY_BOTH + """ The book says it in one line: the inputs the network sees are still heavily
+intercorrelated, since they come from a small number of original images.""",
+    solution_code="""answer = ("The augmented pictures are only variations of the same 2,000 photos, strongly "
+          "correlated with them, so the network can still overfit; dropout fights the overfitting "
+          "that remains.")""",
+    checker=check_why)

@@ -135,8 +135,9 @@ pixels wide is it? Answer with a whole number.""",
          "the step.",
     explanation="""Follow the window layer by layer, starting from a single input pixel: width 1, and a step of
 1 pixel between neighbouring units. Conv2D 3x3 makes the width 1 + 2·1 = 3; MaxPooling2D 2x2 adds (2 − 1)·1 = 1 → 4
-and doubles the step to 2; the second Conv2D adds (3 − 1)·2 = 4 → 8; the second pooling adds (2 − 1)·2 = 2 → 10. Without the pooling layers, two 3x3 convolutions see only 5x5: pooling is what lets deeper
-layers see larger parts of the picture.""",
+and doubles the step to 2; the second Conv2D adds (3 − 1)·2 = 4 → 8; the second pooling adds (2 − 1)·2 = 2 → 10.
+Without the pooling layers, two 3x3 convolutions see only 5x5: pooling is what lets deeper layers see larger parts
+of the picture.""",
     solution_code="""width, step = 1, 1
 for k, stride in [(3, 1), (2, 2), (3, 1), (2, 2)]:
     width += (k - 1) * step

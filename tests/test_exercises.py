@@ -8,7 +8,6 @@ import pytest
 
 import exercise_cells
 import test_notebook_hygiene
-from conftest import write_split
 from helpers import config, exercises, ops
 from helpers.exercises import CORRECT, UNANSWERED, UNREADABLE, WRONG, core
 
@@ -18,9 +17,15 @@ NOTEBOOKS = list(exercises.MODULES)
 
 @pytest.fixture
 def quick_split(tmp_path):
-    """A split on disk with the quick profile's sizes (tiny random pictures), for exercise 03.4."""
-    quick = config.get_profile("quick")
-    return write_split(tmp_path / "data" / config.SMALL_DATASET, per_split=quick.split_sizes(), size=(8, 8))
+    """A split on disk with the quick profile's folder sizes, for exercise 03.4 (which counts files, not pixels)."""
+    root = tmp_path / "data" / config.SMALL_DATASET
+    for split, n in config.get_profile("quick").split_sizes().items():
+        for cls in config.CLASSES:
+            folder = root / split / cls
+            folder.mkdir(parents=True)
+            for i in range(n):
+                (folder / f"{cls[:-1]}.{i}.jpg").touch()
+    return root
 
 
 def split_for(ex_id, request):

@@ -236,6 +236,28 @@ def test_prepare_draws_the_synthetic_source_once(tiny_profile, monkeypatch):
     assert len(calls) == 1 and data.split_counts()["train"] == {"cats": 2, "dogs": 2}
 
 
+def test_source_from_an_earlier_generator_is_redrawn_and_the_split_rebuilt(tiny_profile):
+    import hashlib
+    import json
+
+    data.prepare("synthetic", profile="tiny")
+    marker = config.source_dir("synthetic") / "synthetic.json"
+    first = config.small_dataset_dir() / "train" / "cats" / "cat.0.jpg"
+    drawn_now = hashlib.sha256(first.read_bytes()).hexdigest()
+    old = json.loads(marker.read_text())
+    del old["cue_swap"]  # what the generator wrote before cue_swap existed
+    marker.write_text(json.dumps(old))
+    first.write_bytes(b"an image drawn by the old generator")
+    data.prepare("synthetic", profile="tiny")
+    assert json.loads(marker.read_text())["cue_swap"] == synthetic_cue_swap()
+    assert hashlib.sha256(first.read_bytes()).hexdigest() == drawn_now  # split rebuilt from the new drawing
+
+
+def synthetic_cue_swap():
+    from helpers import synthetic
+    return synthetic.CUE_SWAP
+
+
 def test_prepare_rejects_archive_options_for_synthetic(tiny_profile):
     with pytest.raises(ValueError, match="real-photo"):
         data.prepare("synthetic", profile="tiny", archive="photos.zip")

@@ -45,6 +45,9 @@ def _synthetic_complete(folder, per_class, seed):
         return False  # a marker of the wrong type: draw the images again
     if marker["seed"] != seed or marker["per_class"] < per_class:
         return False
+    from ..synthetic import CUE_SWAP
+    if marker.get("cue_swap") != CUE_SWAP:
+        return False  # drawn by an earlier version of the generator: draw them again
     train = folder / "train"
     return all((train / f"{cls}.{i}.jpg").is_file() for cls in ("cat", "dog") for i in range(per_class))
 
@@ -62,7 +65,8 @@ def prepare_synthetic(per_class, seed=config.SEED, force=False, workers=None):
         tmp = folder.parent / f".{SYNTHETIC}.tmp-{os.getpid()}"
         try:
             synthetic.generate(tmp, per_class, seed=seed, workers=workers)
-            (tmp / SYNTHETIC_MARKER).write_text(json.dumps({"seed": seed, "per_class": per_class}),
+            (tmp / SYNTHETIC_MARKER).write_text(json.dumps({"seed": seed, "per_class": per_class,
+                                                            "cue_swap": synthetic.CUE_SWAP}),
                                                 encoding="utf-8")
             swap_in(tmp, folder)
         finally:
@@ -110,14 +114,16 @@ def prepare(source=SYNTHETIC, profile=None, force=False, archive=None, url=None,
         check_request(source, archive, url, sha256)
         with data_lock(folder):
             tidy_all(folder, config.SMALL_DATASET, folder / "sources")
+            redrawn = False
             if source == SYNTHETIC:
+                redrawn = not _synthetic_complete(config.source_dir(SYNTHETIC), profile.per_class, config.SEED)
                 source_folder = prepare_synthetic(profile.per_class, force=force)
                 plan = None
             else:
                 source_folder = fetch_real(source, archive=archive, url=url, sha256=sha256, force=force)
                 from .sources import pooled_plan  # an archive with its own validation folder (Google's) splits by it
                 plan = pooled_plan(source_folder, source_images(source_folder), profile)
-            make_small_dataset(source_folder, profile=profile, force=force, source=source, plan=plan)
+            make_small_dataset(source_folder, profile=profile, force=force or redrawn, source=source, plan=plan)
     return config.small_dataset_dir()
 
 

@@ -5,6 +5,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The supported Python versions: stated once, as requires-python in pyproject.toml.
+PYTHON_RANGE := $(shell sed -n 's/^requires-python *= *"\(.*\)"/\1/p' pyproject.toml)
+PIP_VERSION := 26.3
+# The lock files are made for this Python and platform (see CONTRIBUTING.md, "Updating the lock files").
+LOCK_TARGET := --python-version 3.11.7 --python-platform x86_64-unknown-linux-gnu
 PROFILE ?= $(or $(COURSE_PROFILE),full)
 # Empty SOURCE: `make data` and `make lab` keep the source of the split already prepared (synthetic when
 # there is none); SOURCE=... switches. quote: one shell word whatever a value holds (&, spaces, quotes).
@@ -21,21 +26,29 @@ ifeq ($(shell id -u),0)
 ROOT_FLAG := --allow-root
 endif
 
-.PHONY: help setup data lab test test-unit test-notebooks test-browser browser-deps run status clean
+.PHONY: help setup lock lint data lab test test-unit test-notebooks test-browser browser-deps run status clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
 
-$(STAMP): requirements.txt pyproject.toml
-	@command -v $(PYTHON) >/dev/null || { echo "setup: $(PYTHON) not found; install Python 3.10-3.12 or pass PYTHON=..."; exit 1; }
+$(STAMP): requirements-dev.lock pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "setup: $(PYTHON) not found; install Python $(PYTHON_RANGE) or pass PYTHON=..."; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "setup: could not create $(VENV) (on Debian: apt-get install python3-venv)"; exit 1; }
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt || { echo "setup: pip install failed (see above); check your network or Python version"; exit 1; }
-	$(PY) -m pip install --quiet --no-deps -e . || { echo "setup: installing the helpers package failed"; exit 1; }
+	$(PY) -m pip install --quiet pip==$(PIP_VERSION)
+	$(PY) -m pip install --quiet --no-deps -e . || { echo "setup: installing the helpers package failed (see above); the course needs Python $(PYTHON_RANGE): pass PYTHON=... (then rm -rf $(VENV))"; exit 1; }
+	$(PY) -m pip install --quiet -r requirements-dev.lock || { echo "setup: pip install failed (see above); check your network or proxy, then run make setup again"; exit 1; }
 	@touch $(STAMP)
 	@echo "setup: $(VENV) is ready"
 
-setup: $(STAMP)  ## Create .venv and install the pinned requirements (does nothing when up to date)
+setup: $(STAMP)  ## Create .venv and install requirements-dev.lock, every package pinned (does nothing when up to date)
+
+lock: $(STAMP)  ## Remake the lock files from requirements*.txt, keeping every pin that still fits (LOCK_ARGS=--upgrade-package NAME)
+	$(VENV)/bin/uv pip compile --quiet $(LOCK_TARGET) --annotation-style line requirements.txt -o requirements.lock $(LOCK_ARGS)
+	$(VENV)/bin/uv pip compile --quiet $(LOCK_TARGET) --annotation-style line requirements-dev.txt -c requirements.lock \
+	  -o requirements-dev.lock $(LOCK_ARGS)
+
+lint: $(STAMP)  ## ruff on the Python files and the notebooks' code cells (settings in pyproject.toml)
+	$(VENV)/bin/ruff check .
 
 DATA_ARGS = $(strip $(if $(SOURCE),--source $(call quote,$(SOURCE))) $(if $(ARCHIVE),--archive $(call quote,$(ARCHIVE))) \
   $(if $(URL),--url $(call quote,$(URL))) $(if $(SHA256),--sha256 $(call quote,$(SHA256))))
@@ -49,7 +62,8 @@ status: $(STAMP)  ## Show profile, data source, split counts and trained models
 lab: setup data  ## Install, prepare data and open JupyterLab on notebooks/ (LAB_ARGS for extra flags)
 	COURSE_PROFILE=$(PROFILE) $(VENV)/bin/jupyter lab notebooks/ $(ROOT_FLAG) $(LAB_ARGS)
 
-test: $(STAMP)  ## Unit tests, every notebook under nbval, then the notebooks in a real browser
+test: $(STAMP)  ## Lint, unit tests, every notebook under nbval, then the notebooks in a real browser
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-unit
 	$(MAKE) --no-print-directory test-notebooks
 	$(MAKE) --no-print-directory test-browser

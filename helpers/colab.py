@@ -1,13 +1,14 @@
 """Google Colab, for when a CPU is not enough: links, the notebooks' first cell, and the set-up it triggers.
 
 On Colab the first cell of every notebook clones the course (only there: elsewhere `import helpers`
-just works), then `helpers.setup_notebook()` calls `bootstrap()`, which installs the pinned
-requirements and the `helpers` package from the clone and prepares the real photos from Microsoft's
-archive. After that every notebook runs unchanged, on Colab's GPU when one is attached.
+just works), then `helpers.setup_notebook()` calls `bootstrap()`, which pip-installs the runtime
+requirements (requirements.txt) and the `helpers` package from the clone and prepares the real photos
+from Microsoft's archive. After that every notebook runs unchanged, on Colab's GPU when one is attached.
 
     python -m helpers.colab notebooks/*.ipynb   # add the Colab link and the Colab-aware first cell
 """
 import hashlib
+import importlib.metadata
 import os
 import re
 import shutil
@@ -24,9 +25,11 @@ BRANCH = "main"
 CLONE_DIR = "chapter5"  # in Colab's working folder (/content)
 DATA_SOURCE = "microsoft"  # the real photos, no account needed
 BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
-# Tools for developing the course, not for running it (Colab brings its own Jupyter front end).
-NOT_ON_COLAB = {"jupyterlab", "nbval", "pytest", "playwright", "ipykernel", "nbconvert", "nbformat"}
-# Modules Colab may have imported before the first cell: a different version loaded means a restart.
+# The runtime set, pinned: what the notebooks import. Colab installs this file as it is, not the lock
+# files, which would also replace the IPython, Tornado and Jupyter packages Colab's own kernel runs on.
+REQUIREMENTS = "requirements.txt"
+# Modules Colab may have imported before the first cell ({distribution: module}): a version other than
+# the one installed means a restart.
 PRELOADED = {"numpy": "numpy", "scipy": "scipy", "matplotlib": "matplotlib", "pillow": "PIL",
              "tensorflow": "tensorflow", "keras": "keras", "ipywidgets": "ipywidgets"}
 MARKER = ".colab-installed"
@@ -77,42 +80,21 @@ PLAIN_FIRST_CELL = "import helpers\nhelpers.setup_notebook()"
 
 # ---------------------------------------------------------------- what bootstrap runs on Colab
 
-def pins(requirements_text):
-    """{name: 'name==version'} of a requirements file's exact pins (comments ignored)."""
-    out = {}
-    for line in requirements_text.splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            name = re.split(r"[=<>!~\[; ]", line, maxsplit=1)[0].lower()
-            out[name] = line
-    return out
-
-
-def colab_requirements(requirements_text, gpu=False):
-    """The pinned lines Colab needs: the course's requirements minus the development tools.
-
-    With a GPU, TensorFlow comes with its CUDA libraries (tensorflow[and-cuda]).
-    """
-    lines = []
-    for name, line in pins(requirements_text).items():
-        if name in NOT_ON_COLAB:
-            continue
-        if gpu and name == "tensorflow":
-            line = line.replace("tensorflow", "tensorflow[and-cuda]", 1)
-        lines.append(line)
-    return lines
-
-
 def has_gpu():
     """True when the machine has an NVIDIA GPU (nvidia-smi is there), as Colab's GPU runtimes do."""
     return shutil.which("nvidia-smi") is not None
 
 
-def install_commands(repo, requirements_file, python=None):
-    """The pip commands: the pinned requirements, then the helpers package from the clone."""
+def install_commands(repo, gpu=False, python=None):
+    """The pip commands: the course's requirements.txt, then the helpers package from the clone.
+
+    With a GPU, TensorFlow comes with its CUDA libraries: pip adds the `and-cuda` extra to the pinned version.
+    """
     python = python or sys.executable
-    return [[python, "-m", "pip", "install", "-q", "-r", str(requirements_file)],
-            [python, "-m", "pip", "install", "-q", "--no-deps", "-e", str(repo)]]
+    requirements = [python, "-m", "pip", "install", "-q", "-r", str(Path(repo) / REQUIREMENTS)]
+    if gpu:
+        requirements.append("tensorflow[and-cuda]")
+    return [requirements, [python, "-m", "pip", "install", "-q", "--no-deps", "-e", str(repo)]]
 
 
 def data_command(python=None, source=DATA_SOURCE):
@@ -120,18 +102,20 @@ def data_command(python=None, source=DATA_SOURCE):
     return [python or sys.executable, "-m", "helpers", "data", "--source", source]
 
 
-def stale_modules(requirements_text, modules=None):
-    """Modules already imported at a version other than the pin: Colab must restart to load the pins."""
+def stale_modules(modules=None, installed=importlib.metadata.version):
+    """Modules already imported at a version other than the one installed: Colab must restart to load it."""
     modules = sys.modules if modules is None else modules
-    wanted = pins(requirements_text)
     stale = []
-    for name, module_name in PRELOADED.items():
-        module = modules.get(module_name)
-        if module is None or name not in wanted:
+    for distribution, module_name in PRELOADED.items():
+        loaded = getattr(modules.get(module_name), "__version__", None)
+        if loaded is None:
             continue
-        version = wanted[name].split("==", 1)[-1]
-        if getattr(module, "__version__", version) != version:
-            stale.append(f"{name} {module.__version__} (course: {version})")
+        try:
+            version = installed(distribution)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        if loaded != version:
+            stale.append(f"{distribution} {loaded} (installed: {version})")
     return stale
 
 
@@ -147,7 +131,7 @@ def run_streaming(command, cwd=None):
 
 
 def bootstrap(run=None, modules=None, repo=None, gpu=None, prepared=None):
-    """On Colab only: install the pinned requirements and helpers, prepare the real photos; else do nothing.
+    """On Colab only: install requirements.txt and helpers, prepare the real photos; else do nothing.
 
     Returns the commands it ran (an empty list outside Colab). Installing is skipped once done for
     these requirements; the data step is skipped when a split is already prepared.
@@ -156,21 +140,19 @@ def bootstrap(run=None, modules=None, repo=None, gpu=None, prepared=None):
         return []
     run = run or run_streaming
     repo = Path(repo or repo_root())
-    text = (repo / "requirements.txt").read_text(encoding="utf-8")
     gpu = has_gpu() if gpu is None else gpu
-    wanted = "\n".join(colab_requirements(text, gpu)) + "\n"
+    install = install_commands(repo, gpu)
+    wanted = (repo / REQUIREMENTS).read_text(encoding="utf-8") + "\n".join(" ".join(c) for c in install)
     digest = hashlib.sha256(wanted.encode()).hexdigest()
     marker = repo / "build" / MARKER
     commands = []
     if not marker.exists() or marker.read_text(encoding="utf-8").strip() != digest:
-        requirements_file = repo / "build" / "colab-requirements.txt"
-        requirements_file.parent.mkdir(parents=True, exist_ok=True)
-        requirements_file.write_text(wanted, encoding="utf-8")
-        for command in install_commands(repo, requirements_file):
+        for command in install:
             run(command, cwd=str(repo))
             commands.append(command)
+        marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(digest, encoding="utf-8")
-    stale = stale_modules(text, modules)
+    stale = stale_modules(modules)
     if stale:
         raise RuntimeError("Colab had already loaded " + ", ".join(stale) + ". The pinned versions are "
                            "installed now: restart the session (Runtime > Restart session) and run this cell again.")

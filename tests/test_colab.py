@@ -1,4 +1,5 @@
 """The Colab path, simulated: detection, links, the first cell and the commands it would run (none are run)."""
+import importlib.metadata
 import json
 import subprocess
 import sys
@@ -33,14 +34,13 @@ def test_links_come_from_the_one_repository_constant():
         colab.colab_url("x.ipynb", repository="github.com/a")
 
 
-def test_colab_requirements_keep_every_pin_but_the_tools():
-    lines = colab.colab_requirements(PINS)
-    pinned = [l for l in PINS.splitlines() if l and not l.startswith("#")]
-    tools = [l for l in pinned if l.split("==")[0] in colab.NOT_ON_COLAB]
-    assert "tensorflow==2.21.0" in lines and "keras==3.15.1" in lines
-    assert sorted(lines) == sorted(set(pinned) - set(tools)) and tools
-    gpu = colab.colab_requirements(PINS, gpu=True)
-    assert "tensorflow[and-cuda]==2.21.0" in gpu and "tensorflow==2.21.0" not in gpu
+def test_colab_installs_the_runtime_requirements_file_as_it_is(tmp_path):
+    python = sys.executable
+    cpu, helpers_package = colab.install_commands(tmp_path, gpu=False)
+    assert cpu == [python, "-m", "pip", "install", "-q", "-r", str(tmp_path / "requirements.txt")]
+    assert helpers_package == [python, "-m", "pip", "install", "-q", "--no-deps", "-e", str(tmp_path)]
+    # With a GPU, pip adds TensorFlow's CUDA extra to the version requirements.txt pins.
+    assert colab.install_commands(tmp_path, gpu=True)[0] == cpu + ["tensorflow[and-cuda]"]
 
 
 def fake_repo(tmp_path):
@@ -63,28 +63,37 @@ def test_bootstrap_commands_on_colab(tmp_path):
     commands = colab.bootstrap(run=lambda c, **k: ran.append(c), modules=COLAB, repo=repo, gpu=False,
                                prepared=False)
     assert commands == ran and len(ran) == 3
-    requirements = repo / "build" / "colab-requirements.txt"
-    assert ran[0] == [sys.executable, "-m", "pip", "install", "-q", "-r", str(requirements)]
+    assert ran[0] == [sys.executable, "-m", "pip", "install", "-q", "-r", str(repo / "requirements.txt")]
     assert ran[1] == [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", str(repo)]
     assert ran[2] == [sys.executable, "-m", "helpers", "data", "--source", "microsoft"]
-    assert requirements.read_text().splitlines() == colab.colab_requirements(PINS)
     # A second run (e.g. after a restart) installs nothing again, and a prepared split is kept.
     assert colab.bootstrap(run=lambda c, **k: ran.append(c), modules=COLAB, repo=repo, gpu=False,
                            prepared=True) == []
     # A GPU runtime changes the requirements, so they are installed again.
     again = colab.bootstrap(run=lambda c, **k: None, modules=COLAB, repo=repo, gpu=True, prepared=True)
-    assert len(again) == 2 and "tensorflow[and-cuda]==2.21.0" in requirements.read_text()
+    assert len(again) == 2 and again[0][-1] == "tensorflow[and-cuda]"
+    # So does a new requirements.txt (a newer clone).
+    (repo / "requirements.txt").write_text(PINS + "tqdm==4.70.1\n", encoding="utf-8")
+    assert len(colab.bootstrap(run=lambda c, **k: None, modules=COLAB, repo=repo, gpu=True, prepared=True)) == 2
 
 
 def test_bootstrap_asks_for_a_restart_when_colab_loaded_other_versions(tmp_path):
     old_numpy = types.ModuleType("numpy")
     old_numpy.__version__ = "1.26.4"
     modules = {**COLAB, "numpy": old_numpy}
-    assert colab.stale_modules(PINS, modules) == ["numpy 1.26.4 (course: 2.4.6)"]
+    numpy_installed = importlib.metadata.version("numpy")
+    assert colab.stale_modules(modules) == [f"numpy 1.26.4 (installed: {numpy_installed})"]
     with pytest.raises(RuntimeError, match="restart the session"):
         colab.bootstrap(run=lambda c, **k: None, modules=modules, repo=fake_repo(tmp_path), gpu=False,
                         prepared=True)
-    assert colab.stale_modules(PINS) == []  # here the pins are what is loaded
+
+
+def test_preloaded_names_match_the_installed_distributions():
+    """Each module's __version__ is its distribution's installed version, so a mismatch means a restart."""
+    for distribution, module_name in colab.PRELOADED.items():
+        module = importlib.import_module(module_name)
+        assert module.__version__ == importlib.metadata.version(distribution), distribution
+    assert colab.stale_modules() == []  # here what is loaded is what is installed
 
 
 SIMULATION = textwrap.dedent('''
@@ -149,10 +158,8 @@ def test_first_cell_on_simulated_colab(tmp_path):
     assert result["outcome"] == "ok"
     clone, pip_requirements, pip_helpers, prepare = result["commands"]
     assert clone == ["git", "clone", "-q", "--depth", "1", colab.REPOSITORY]
-    assert pip_requirements[1:6] == ["-m", "pip", "install", "-q", "-r"]
-    installed = Path(pip_requirements[6]).read_text().splitlines()
-    assert Path(pip_requirements[6]).parent.parent == work / "chapter5"
-    assert installed == colab.colab_requirements(PINS, gpu=colab.has_gpu())
+    assert pip_requirements[1:] == (["-m", "pip", "install", "-q", "-r", str(work / "chapter5" / "requirements.txt")]
+                                    + (["tensorflow[and-cuda]"] if colab.has_gpu() else []))
     assert pip_helpers[-2:] == ["-e", str(work / "chapter5")]
     assert prepare[1:] == ["-m", "helpers", "data", "--source", "microsoft"]
     assert "Profile: quick" in stdout  # then the ordinary set-up ran: seed, style, banner

@@ -24,7 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-import helpers  # noqa: E402  (sets the course's TensorFlow defaults before TensorFlow loads)
+import helpers  # noqa: E402, F401  (sets the course's TensorFlow defaults before TensorFlow loads)
 from helpers import config, speed  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results.json"
@@ -479,10 +479,12 @@ def table(results):
     rows = [
         ("Machine", f"{m['cpu']}, {m['cores']} cores{', GPU ' + ', '.join(m['gpu']) if m['gpu'] else ''}; "
                     f"TensorFlow {m['tensorflow']}, Keras {m['keras']}; {m['date']}; load average "
-                    f"{m['load_average_at_start'][1]:.1f} before, {m.get('load_average_at_end', ['-'] * 3)[1]} after (5 min)"
+                    f"{m['load_average_at_start'][1]:.1f} before, "
+                    f"{m.get('load_average_at_end', ['-'] * 3)[1]} after (5 min)"
                     f"{'; quick run' if results['quick'] else ''}"),
         ("float32 2048x2048 matmul (the limit)", f"{fmt(d['matmul_gflops'], 1)} GFLOP/s"),
-        ("FLOPs per training image (baseline)", f"{flops:.3f} GFLOP (forward {results['flops']['forward_per_image'] / 1e9:.3f} x 3)"),
+        ("FLOPs per training image (baseline)",
+         f"{flops:.3f} GFLOP (forward {results['flops']['forward_per_image'] / 1e9:.3f} x 3)"),
         ("Baseline training, batch 20, in memory",
          f"{fmt(d['train_images_per_s'], 1)} images/s = {fmt(d['train_gflops'], 1)} GFLOP/s = "
          f"{fmt(d['train_fraction_of_matmul'], 2)} of the matmul rate"),
@@ -498,7 +500,8 @@ def table(results):
     if "difficulty" in results:
         diff = results["difficulty"]
         rows.append((f"Difficulty: logistic regression on {diff['logistic']['pixels']} pixels",
-                     f"validation accuracy {diff['logistic']['validation']:.3f} (train {diff['logistic']['train']:.3f})"))
+                     f"validation accuracy {diff['logistic']['validation']:.3f} "
+                     f"(train {diff['logistic']['train']:.3f})"))
         conv = diff["convnet"]
         rows.append((f"Difficulty: baseline convnet after {conv['epochs']} epochs",
                      f"validation accuracy {conv['val_accuracy'][-1]:.3f} (per epoch: "
@@ -577,7 +580,8 @@ def main(argv=None):
     parser.add_argument("--data-dir", help="use this prepared data folder instead of the synthetic bench split")
     parser.add_argument("--photos-dir", help="also measure the input pipelines on this prepared data folder "
                         "(e.g. the real photos; only numbers are recorded)")
-    parser.add_argument("--difficulty-epochs", type=int, help="convnet epochs for the difficulty check (default 5, quick 3)")
+    parser.add_argument("--difficulty-epochs", type=int,
+                        help="convnet epochs for the difficulty check (default 5, quick 3)")
     parser.add_argument("--no-difficulty", action="store_true", help="skip the data set difficulty check")
     parser.add_argument("--out", help="results file (default benchmarks/results.json, quick: build/bench/...)")
     parser.add_argument("--no-readme", action="store_true", help="do not update the table in benchmarks/README.md")

@@ -12,7 +12,8 @@ evaluated once on the test split. Each picture is decoded and resized once (as t
 Notebook 06's batches are made by worker threads, each batch from its own seed: the same augmentation
 (the same ImageDataGenerator, the same distribution of transforms) as the notebook, not the same draws.
 Writes <out>/<name>.json after every epoch (history so far) and at the end (test scores, times,
-machine, versions), and the trained weights as <name>.weights.npz; `benchmarks/record_run.py --results` adds it to benchmarks/runs.json.
+machine, versions), and the trained weights as <name>.weights.npz; `benchmarks/record_run.py --results` adds it
+to benchmarks/runs.json.
 """
 import argparse
 import json

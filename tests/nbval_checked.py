@@ -1,4 +1,5 @@
-"""pytest plugin (loaded from pyproject.toml), nbval glue: stored notebooks keep null execution counts, so mark checked cells with outputs as run.
+"""pytest plugin (loaded from pyproject.toml), nbval glue: stored notebooks keep null execution counts, so mark
+checked cells with outputs as run.
 
 nbval refuses a reference cell that has outputs but no execution count ("Unrun reference cell has
 outputs"); the house rules (tests/test_notebook_hygiene.py) keep every execution count null.

@@ -222,7 +222,8 @@ mode = {mode!r}
 if mode == "401":
     print("401 - Unauthorized - Unauthenticated"); sys.exit(1)
 if mode == "403":
-    print("403 - Forbidden - You must accept this competition's rules before you'll be able to download files."); sys.exit(1)
+    print("403 - Forbidden - You must accept this competition's rules before you'll be able to download files.")
+    sys.exit(1)
 folder = pathlib.Path(sys.argv[sys.argv.index("-p") + 1])
 shutil.copyfile({str(archive)!r}, folder / "dogs-vs-cats.zip")
 print("Downloading dogs-vs-cats.zip to", folder)

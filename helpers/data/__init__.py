@@ -19,7 +19,8 @@ from .split import (make_small_dataset, manifest_state, read_manifest, remove_st
                     swap_in)
 
 __all__ = ["prepare", "prepare_synthetic", "make_small_dataset", "split_counts", "current_source",
-           "require_split", "sample_paths", "image_sizes", "available_sources", "split_state", "restore_split"]
+           "require_split", "sample_paths", "image_sizes", "available_sources", "split_state", "restore_split",
+           "read_manifest"]
 
 SYNTHETIC = "synthetic"
 SYNTHETIC_MARKER = "synthetic.json"

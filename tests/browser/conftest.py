@@ -348,7 +348,8 @@ class Lab:
                  const img = document.querySelector(sel);
                  const buf = await (await fetch(img.src)).arrayBuffer();
                  const hash = await crypto.subtle.digest('SHA-256', buf);
-                 return {src: img.src, digest: [...new Uint8Array(hash)].map(b => b.toString(16).padStart(2, '0')).join(''),
+                 const hex = [...new Uint8Array(hash)].map(b => b.toString(16).padStart(2, '0')).join('');
+                 return {src: img.src, digest: hex,
                          width: img.naturalWidth, height: img.naturalHeight};
                }""", sel)
 

@@ -25,13 +25,42 @@ def smooth_curve(points, factor=0.8):
     return smoothed
 
 
+MIN_SMOOTH_EPOCHS = 10  # fewer epochs than this: a moving average would only lag, so curves are drawn raw
+
+
+def _epoch_axis(ax):
+    """Whole-number epoch ticks."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+
+
+def _accuracy_axis(ax, values=()):
+    """Accuracy from 0.5 (lower if a value is lower) to 1.0, so noise at chance does not look like a climb."""
+    low = min([0.5] + [float(v) for v in values])
+    ax.set_ylim(max(0.0, low - 0.02), 1.0)
+
+
+def _legend_below(fig, axes):
+    """One legend for the figure, under the plots, out of the curves' way."""
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=min(4, len(handles)), fontsize="small",
+                   bbox_to_anchor=(0.5, 0.0), frameon=False)
+        fig.tight_layout(rect=(0, 0.06 + 0.04 * ((len(handles) - 1) // 4), 1, 1))
+
+
 def _metric_axes(axes, history, label="", color="C0", smooth=False, factor=0.8, raw_alpha=0.25):
     """Draw accuracy and loss (training dots, validation line) of one history on two axes."""
+    smooth = smooth and len(history.get("loss", ())) >= MIN_SMOOTH_EPOCHS
     for ax, metric in zip(axes, ("accuracy", "loss")):
+        shown = []
         for key, style, name in ((metric, "o", "training"), (f"val_{metric}", "-", "validation")):
             if key not in history:
                 continue
             values = history[key]
+            shown += list(values)
             epochs = range(1, len(values) + 1)
             text = f"{label} {name}".strip()
             if smooth:
@@ -40,32 +69,97 @@ def _metric_axes(axes, history, label="", color="C0", smooth=False, factor=0.8, 
                         color=color, label=f"{text} (smoothed)")
             else:
                 ax.plot(epochs, values, style, color=color, label=text, markersize=4)
-        ax.set_xlabel("epoch")
+        _epoch_axis(ax)
+        if metric == "accuracy":
+            _accuracy_axis(ax, shown + [v for line in ax.get_lines() for v in line.get_ydata()])
         ax.set_ylabel(metric)
         ax.set_title(f"training and validation {metric}")
-        ax.legend(fontsize="small")
+    return smooth
+
+
+def _too_few_note(history, smooth):
+    """' (N epochs: too few to smooth, drawn raw)' when smoothing was asked for but not done."""
+    epochs = len(history.get("loss", ()))
+    return f" ({epochs} epochs: too few to smooth, drawn raw)" if smooth and epochs < MIN_SMOOTH_EPOCHS else ""
 
 
 def plot_history(history, smooth=False, factor=0.8, title=None):
     """The book's figures 5.9/5.10: training and validation accuracy and loss per epoch."""
     history = getattr(history, "history", history)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
     _metric_axes(axes, history, smooth=smooth, factor=factor)
     if title:
-        fig.suptitle(title)
-    fig.tight_layout()
+        fig.suptitle(title + _too_few_note(history, smooth))
+    _legend_below(fig, axes)
     return fig
 
 
 def plot_histories(first, second, labels=("baseline", "dropout + augmentation"),
                    smooth=True, factor=0.8, title=None):
     """Two runs' training and validation curves overlaid on the same accuracy and loss axes."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
     for history, label, color in ((first, labels[0], "C0"), (second, labels[1], "C1")):
         _metric_axes(axes, getattr(history, "history", history), label, color, smooth, factor)
     if title:
-        fig.suptitle(title)
-    fig.tight_layout()
+        fig.suptitle(title + _too_few_note(getattr(first, "history", first), smooth))
+    _legend_below(fig, axes)
+    return fig
+
+
+def _band(ax, curves, color, label):
+    """The mean of several runs' curves as a line, their min-max spread as a band (one run: just its line)."""
+    import numpy as np
+
+    length = min(len(c) for c in curves)
+    stack = np.array([c[:length] for c in curves])
+    epochs = np.arange(1, length + 1)
+    ax.plot(epochs, stack.mean(axis=0), color=color, label=label)
+    if len(curves) > 1:
+        ax.fill_between(epochs, stack.min(axis=0), stack.max(axis=0), color=color, alpha=0.2)
+
+
+def plot_reference_runs(runs, title, mine=None, mine_label="your run", book=None):
+    """Reference runs' accuracy and loss (mean line, min-max band over seeds); a learner's history beside or on them.
+
+    runs: records of benchmarks/runs.json (see helpers.references). mine: a history dict; drawn on the
+    same axes when it has as many epochs as the references, else in its own pair of panels to the right.
+    book: the book's final validation accuracy, drawn as a dotted line.
+    """
+    import numpy as np
+
+    mine = getattr(mine, "history", mine)
+    length = min(len(r["val_accuracy"]) for r in runs)
+    beside = mine is not None and len(mine.get("val_accuracy", ())) != length
+    fig, axes = plt.subplots(1, 4 if beside else 2, figsize=(16 if beside else 11, 4.6))
+    n = f"{len(runs)} run{'s' if len(runs) > 1 else ''}"
+    for ax, metric in zip(axes[:2], ("accuracy", "loss")):
+        _band(ax, [r[metric] for r in runs], "C0", f"reference training ({n})")
+        _band(ax, [r[f"val_{metric}"] for r in runs], "C1", f"reference validation ({n})")
+        if mine is not None and not beside:
+            ax.plot(np.arange(1, len(mine[metric]) + 1), mine[metric], "o", color="C2", markersize=3,
+                    label=f"{mine_label}: training")
+            ax.plot(np.arange(1, len(mine[f"val_{metric}"]) + 1), mine[f"val_{metric}"], "-", color="C3",
+                    label=f"{mine_label}: validation")
+        if book is not None and metric == "accuracy":
+            ax.axhline(book, ls=":", color="gray", label=f"the book: final validation {book:.3f} (real photos)")
+        ax.set_title(f"reference runs: {metric}")
+    if beside:
+        for ax, metric in zip(axes[2:], ("accuracy", "loss")):
+            ax.plot(range(1, len(mine[metric]) + 1), mine[metric], "o-", color="C2", markersize=4,
+                    label=f"{mine_label}: training")
+            ax.plot(range(1, len(mine[f"val_{metric}"]) + 1), mine[f"val_{metric}"], "s-", color="C3",
+                    markersize=4, label=f"{mine_label}: validation")
+            ax.set_title(f"{mine_label}: {metric}")
+    for ax, metric in zip(axes, ("accuracy", "loss") * 2):
+        _epoch_axis(ax)
+        ax.set_ylabel(metric)
+        if metric == "accuracy":
+            _accuracy_axis(ax, [v for line in ax.get_lines() for v in line.get_ydata()])
+    fig.suptitle(title)
+    handles = [h for ax in axes[:3:2] for h in ax.get_legend_handles_labels()[0]]
+    labels = [t for ax in axes[:3:2] for t in ax.get_legend_handles_labels()[1]]
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize="small", frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 

@@ -66,6 +66,14 @@ def make_generators(batch_size=None, augment=False, seed=SEED, directory=None):
     return train, validation
 
 
+def endless(iterator):
+    """The batches of a finite iterator forever, in a new random order each pass (notebook 06 shows these lines)."""
+    while True:
+        for i in range(len(iterator)):
+            yield iterator[i]
+        iterator.on_epoch_end()
+
+
 def steps_per_epoch(n_images, batch_size):
     """Batches in one pass over n_images: ceil(n / batch), what a finite iterator yields."""
     return math.ceil(n_images / batch_size)

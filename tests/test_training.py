@@ -135,3 +135,22 @@ def test_results_table_reads_saved_records():
     assert "0.70-0.72" in table[2]
     assert "not trained: run 06_dropout_and_augmentation.ipynb" in table[3]
     assert training.describe_run(1) == "2 epochs, batch 20, profile quick, data unknown"
+
+
+def test_endless_loops_over_every_image_once_per_pass_in_a_new_order():
+    from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+    x = np.arange(10, dtype="float32").reshape(10, 1, 1, 1) * np.ones((10, 2, 2, 3), "float32")
+    iterator = ImageDataGenerator().flow(x, np.arange(10), batch_size=4, shuffle=True, seed=3)
+    batches = training.endless(iterator)
+    passes = [[int(v) for _ in range(len(iterator)) for v in next(batches)[1]] for _ in range(3)]
+    assert len(iterator) == 3  # 4 + 4 + 2: the last batch of a pass is short, as Keras' own
+    assert all(sorted(p) == list(range(10)) for p in passes)  # each pass: every image once
+    assert len({tuple(p) for p in passes}) == 3  # reshuffled between passes
+
+
+def test_full_profile_trains_notebook_06_on_the_books_schedule():
+    full = config.get_profile("full")
+    # The book: fit_generator(steps_per_epoch=100, epochs=100) with batches of 32, i.e. 10,000 updates.
+    assert (full.augmented_steps, full.augmented_epochs, full.augmented_batch) == (100, 100, 32)
+    assert config.get_profile("quick").augmented_steps is None  # one pass per epoch

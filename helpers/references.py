@@ -65,3 +65,33 @@ def machines(runs):
     """The machines and dates the runs come from, as one short text."""
     seen = sorted({f"{r['machine'].split(',')[0]} ({r.get('date') or 'date not recorded'})" for r in runs})
     return "; ".join(seen)
+
+
+BOOK_TEXT = {"04": "0.724 (text: about 71%)", "06": "0.844 (text: about 82%)"}
+
+
+def runs_by_machine(runs):
+    """'seeds 1337 on AMD EPYC (2026-11-28); seeds 1337, 1, 2 on NVIDIA H200 GPU (2026-11-30)'."""
+    groups = {}
+    for r in runs:
+        groups.setdefault(f"{r['machine'].split(',')[0]} ({r.get('date') or 'date not recorded'})", []).append(r["seed"])
+    return "; ".join(f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))} on {machine}"
+                     for machine, seeds in groups.items())
+
+
+def results_table():
+    """A Markdown table of the reference runs: ranges over seeds, machines and dates, next to the book's figures."""
+    rows = ["| notebook | data | runs | final validation accuracy (best) | test accuracy | final training accuracy "
+            "| the book's notebook, final validation |",
+            "|---|---|---|---|---|---|---|"]
+    for notebook in ("04", "06"):
+        for source in ("kaggle", "synthetic"):
+            runs = reference_runs(notebook, source)
+            if not runs:
+                continue
+            rows.append(
+                f"| {notebook} | {SOURCE_NAMES[source]} | {len(runs)}: {runs_by_machine(runs)} "
+                f"| {span([r['val_accuracy'][-1] for r in runs], 3)} ({span([max(r['val_accuracy']) for r in runs], 3)}) "
+                f"| {span([r['test']['accuracy'] for r in runs], 3)} | {span([r['accuracy'][-1] for r in runs], 3)} "
+                f"| {BOOK_TEXT[notebook]} |")
+    return "\n".join(rows)

@@ -80,3 +80,8 @@ def test_reference_figure_draws_the_runs_spread_and_a_shorter_run_beside_them():
     same = plots.plot_reference_runs(runs, "t", mine=runs[0])
     assert len(same.axes) == 2  # as many epochs: drawn on the reference axes
     plt.close(same)
+
+
+def test_readme_results_table_is_the_one_runs_json_gives():
+    readme = (references.repo_root() / "README.md").read_text(encoding="utf-8")
+    assert references.results_table() in readme, "refresh the README's results table from benchmarks/runs.json"

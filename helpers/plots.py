@@ -155,6 +155,10 @@ def plot_reference_runs(runs, title, mine=None, mine_label="your run", book=None
         ax.set_ylabel(metric)
         if metric == "accuracy":
             _accuracy_axis(ax, [v for line in ax.get_lines() for v in line.get_ydata()])
+    if beside:  # the same loss scale on both sides, so a flat run at chance looks flat
+        low, high = axes[1].get_ylim()
+        mine_losses = list(mine["loss"]) + list(mine["val_loss"])
+        axes[3].set_ylim(min(low, min(mine_losses)), max(high, max(mine_losses)))
     fig.suptitle(title)
     handles = [h for ax in axes[:3:2] for h in ax.get_legend_handles_labels()[0]]
     labels = [t for ax in axes[:3:2] for t in ax.get_legend_handles_labels()[1]]

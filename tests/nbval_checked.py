@@ -31,16 +31,21 @@ BARE_RESULTS = (
 )
 
 
+def joined(text):
+    """nbformat text, which JSON may store as a list of lines, as one string."""
+    return "".join(text) if isinstance(text, list) else str(text)
+
+
 def output_texts(output):
     """(kind, text) pairs a learner reads in one nbformat output: stream text, an error, a text-only result."""
     kind = output.get("output_type")
     if kind == "stream":
-        return [("stream", output.get("text", ""))]
+        return [("stream", joined(output.get("text", "")))]
     if kind == "error":
         return [("error", f"{output.get('ename')}: {output.get('evalue')}")]
     data = output.get("data", {})
     if kind in ("display_data", "execute_result") and set(data) == {"text/plain"}:
-        return [("result", str(data["text/plain"]))]
+        return [("result", joined(data["text/plain"]))]
     return []
 
 

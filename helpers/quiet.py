@@ -21,6 +21,8 @@ STARTUP_NOISE = (
     ABSL_PREAMBLE,
     re.compile(TF_LOG + r"port\.cc:\d+\] oneDNN custom operations are on\."),  # the banner says "oneDNN on"
     re.compile(TF_LOG + r"cpu_feature_guard\.cc:\d+\] This TensorFlow binary is optimized to use"),
+    re.compile(r"^To enable the following instructions: [\w ,]+, in other operations, rebuild TensorFlow with the "
+               r"appropriate compiler flags\.$"),  # the second line of the one above
     re.compile(TF_LOG + r"cuda_(fft|dnn|blas)\.cc:\d+\] Unable to register cu\w+ factory"),
     re.compile(TF_LOG + r"computation_placer\.cc:\d+\] computation placer already registered"),
 )

@@ -11,11 +11,15 @@ ONEDNN = ("I0000 00:00:1795996697.453569    3972 port.cc:153] oneDNN custom oper
 NO_DRIVER = "I0000 00:00:1795996697.453943    3972 cudart_stub.cc:31] Could not find cuda drivers on your machine.\n"
 CUINIT = ("E0000 00:00:1795996700.832522    3972 cuda_platform.cc:52] failed call to cuInit: INTERNAL: CUDA error: "
           "Failed call to cuInit: UNKNOWN ERROR (303)\n")
+CPU_GUARD = ("I0000 00:00:1795996697.5    3972 cpu_feature_guard.cc:210] This TensorFlow binary is optimized to use "
+             "available CPU instructions in performance-critical operations.\n"
+             "To enable the following instructions: AVX2 AVX512F FMA, in other operations, rebuild TensorFlow with "
+             "the appropriate compiler flags.\n")
 REAL_ERROR = "E0000 00:00:1795996700.9    3972 some_kernel.cc:12] something real went wrong\n"
 
 
 def test_known_noise_is_dropped_and_the_rest_kept_in_order():
-    text = ABSL + ONEDNN + "a line of its own\n" + NO_DRIVER + CUINIT + REAL_ERROR
+    text = ABSL + ONEDNN + "a line of its own\n" + CPU_GUARD + NO_DRIVER + CUINIT + REAL_ERROR
     patterns = quiet.noise_patterns(has_driver=False)
     assert quiet.drop_noise(text, patterns) == "a line of its own\n" + REAL_ERROR
 

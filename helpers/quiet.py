@@ -15,7 +15,8 @@ import sys
 import tempfile
 
 # One pattern per known line; each is harmless, and what it says is already in the banner.
-ABSL_PREAMBLE = re.compile(r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$")
+ABSL_PREAMBLE = re.compile(
+    r"^WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR$")
 TF_LOG = r"^[IWE]\d{4} [\d:.]+\s+\d+ "  # glog's prefix: severity, date, time, thread id
 STARTUP_NOISE = (
     ABSL_PREAMBLE,

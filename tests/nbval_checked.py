@@ -16,12 +16,12 @@ MARKER = "# NBVAL_CHECK_OUTPUT"
 SETUP_CALL = "helpers.setup_notebook()"
 BANNER = re.compile(r"Profile: [^\n]+\n?")
 
-# (what it is, pattern): searched in stream text and in text-only results, line by line (re.M).
+# (what it is, pattern): searched in stream text and in text-only results, line by line (re.MULTILINE).
 PROBLEMS = (
     ("a traceback", re.compile(r"Traceback \(most recent call last\)")),
     ("a Python warning", re.compile(r"\b\w*Warning: ")),
-    ("a logged warning or error", re.compile(r"^(WARNING|ERROR|CRITICAL):[\w.]+:", re.M)),
-    ("a TensorFlow log line", re.compile(r"^[IWEF]\d{4} [\d:.]+\s+\d+ [\w./-]+:\d+\] ", re.M)),
+    ("a logged warning or error", re.compile(r"^(WARNING|ERROR|CRITICAL):[\w.]+:", re.MULTILINE)),
+    ("a TensorFlow log line", re.compile(r"^[IWEF]\d{4} [\d:.]+\s+\d+ [\w./-]+:\d+\] ", re.MULTILINE)),
     ("TensorFlow's start-up log", re.compile(r"absl::InitializeLog\(\)|oneDNN custom operations are on")),
     ("a bare object repr", re.compile(r"<[\w.]+(?: object)? at 0x[0-9a-fA-F]+>")),
 )

@@ -2,10 +2,10 @@
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from helpers import ops, plots, widgets  # noqa: E402
+from helpers import ops, plots, widgets
 
 
 def test_conv_still_uses_the_explorers_colour_scale_and_a_colour_bar():

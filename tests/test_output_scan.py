@@ -1,12 +1,11 @@
-"""The output scan of tests/nbval_checked.py: it catches each kind of noise, passes clean outputs, and fails nbval cells."""
+"""The output scan of tests/nbval_checked.py: it catches each kind of noise, passes clean outputs, fails nbval cells."""
 import os
 import sys
 from pathlib import Path
 
 import nbformat
-import pytest
-
 import nbval_checked as scan
+import pytest
 
 pytest_plugins = ["pytester"]
 

@@ -7,7 +7,9 @@
    traceback, a Python warning, a TensorFlow log line, TensorFlow's start-up log, a bare object repr.
    The first cell (the set-up) may print the course's banner line and nothing else. The same scan
    reads the outputs of the browser tests and the stored outputs (tests/test_notebook_hygiene.py).
+3. Kernels start without pytest's PYTEST_CURRENT_TEST, so they show native stderr as a learner's do.
 """
+import os
 import re
 
 import pytest
@@ -84,6 +86,34 @@ def cell_problems(source, outputs):
     if SETUP_CALL in source and not problems:
         problems = banner_problems(outputs)
     return problems
+
+
+def without_pytest_marker(start):
+    """Wrap a kernel-starting method so the kernel starts without PYTEST_CURRENT_TEST in its environment.
+
+    ipykernel does not forward what native code writes to the process's stdout and stderr (fd 1 and 2)
+    when that variable is set, so a kernel started from inside a test would hide exactly the TensorFlow
+    lines a learner sees in JupyterLab. Without it, the kernel shows what a learner's kernel shows.
+    """
+    def started_as_a_learners(self, *args, **kwargs):
+        marker = os.environ.pop("PYTEST_CURRENT_TEST", None)
+        try:
+            return start(self, *args, **kwargs)
+        finally:
+            if marker is not None:
+                os.environ["PYTEST_CURRENT_TEST"] = marker
+    started_as_a_learners.learner_env = True
+    return started_as_a_learners
+
+
+def pytest_configure(config):
+    """nbval's notebook kernels start with a learner's environment (see without_pytest_marker)."""
+    try:
+        from nbval.plugin import IPyNbFile
+    except ImportError:  # nbval not installed: nothing to wrap
+        return
+    if not getattr(IPyNbFile.setup, "learner_env", False):
+        IPyNbFile.setup = without_pytest_marker(IPyNbFile.setup)
 
 
 def pytest_collection_modifyitems(items):

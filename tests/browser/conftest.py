@@ -79,6 +79,7 @@ class LabServer:
     def env(self):
         """The server's environment: quick profile, copied data/models, private Jupyter dirs."""
         env = dict(os.environ)
+        env.pop("PYTEST_CURRENT_TEST", None)  # set, it stops kernels showing native stderr as a learner's do
         env.update(COURSE_PROFILE="quick",
                    COURSE_DATA_DIR=str(self.root / "data"),
                    COURSE_MODELS_DIR=str(self.root / "models"),
@@ -419,6 +420,10 @@ class Lab:
         choice = options[(options.index(current) + 1) % len(options)]
         select.select_option(label=choice)
         return current, choice
+
+    def show_top(self):
+        """Scroll the notebook back to its first cells (the set-up cell and its banner)."""
+        self.page.locator(".jp-NotebookPanel .jp-Cell").first.scroll_into_view_if_needed()
 
     def screenshot(self, name):
         """Save the visible lab to build/screenshots/<name>.png; return the path."""

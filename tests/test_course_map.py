@@ -4,12 +4,13 @@ import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import course_map
 import matplotlib
 import nbformat
-from PIL import ImageFont
+from PIL import Image, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
-MAP = ROOT / "assets" / "course_map.svg"
+MAP, PNG = ROOT / "assets" / "course_map.svg", ROOT / "assets" / "course_map.png"
 SVG = "{http://www.w3.org/2000/svg}"
 # DejaVu Sans (bundled with matplotlib) is wider than the Helvetica and Arial the map asks for: what fits in it fits.
 FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -47,10 +48,15 @@ def test_every_label_fits_inside_its_box():
         assert by + float(text.get("font-size")) <= y <= by + bh - 4, f"{label!r} is not inside its box's height"
 
 
-def test_notebook_00_shows_the_course_map_file():
+def test_notebook_00_shows_the_course_map():
+    """Notebook 00 carries the PNG drawn from the SVG (JupyterLab shows only bitmap attachments)."""
     nb = nbformat.read(ROOT / "notebooks" / "00_start_here.ipynb", as_version=4)
-    shown = [cell for cell in nb.cells if cell.cell_type == "markdown" and "attachment:course_map.svg" in cell.source]
+    shown = [cell for cell in nb.cells if cell.cell_type == "markdown" and "attachment:course_map.png" in cell.source]
     assert len(shown) == 1, "notebook 00 shows the course map once"
-    attached = shown[0].attachments["course_map.svg"]["image/svg+xml"]
-    assert base64.b64decode(attached) == MAP.read_bytes(), (
-        "notebook 00's copy of the course map differs from assets/course_map.svg: attach the file again")
+    attached = base64.b64decode(shown[0].attachments["course_map.png"]["image/png"])
+    assert attached == PNG.read_bytes(), (
+        "notebook 00's map differs from assets/course_map.png: python tests/course_map.py")
+    with Image.open(PNG) as png:
+        width, height = course_map.svg_size()
+        assert png.size == (width * course_map.SCALE, height * course_map.SCALE), (
+            "assets/course_map.png does not match the SVG's size: render it again with python tests/course_map.py")

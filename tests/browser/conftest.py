@@ -423,7 +423,10 @@ class Lab:
 
     def show_top(self):
         """Scroll the notebook back to its first cells (the set-up cell and its banner)."""
-        self.page.locator(".jp-NotebookPanel .jp-Cell").first.scroll_into_view_if_needed()
+        self.page.evaluate("""async () => { const notebook = window.jupyterapp.shell.currentWidget.content;
+                                            notebook.activeCellIndex = 0;
+                                            await notebook.scrollToItem(0, 'start'); }""")
+        self.page.locator(".jp-NotebookPanel .jp-CodeCell .jp-OutputArea-output").first.wait_for(state="visible")
 
     def screenshot(self, name):
         """Save the visible lab to build/screenshots/<name>.png; return the path."""

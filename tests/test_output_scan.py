@@ -47,6 +47,8 @@ def test_other_noise_is_caught():
     assert scan.output_problems([stream("I0000 00:00:1795996697.453569    3972 port.cc:153] oneDNN custom "
                                         "operations are on.\n", "stderr")])
     assert scan.output_problems([result({"text/plain": "<Figure size 1200x360 with 1 Axes>"})])
+    assert scan.output_problems([result({"text/plain": "(<Figure size 640x480 with 1 Axes>, <Axes: >)"})])
+    assert scan.output_problems([result({"text/plain": "Text(0.5, 1.0, 'Training and validation loss')"})])
     assert scan.output_problems([result({"text/plain": "[<matplotlib.lines.Line2D at 0x7f00aa>]"})])
     assert scan.output_problems([result({"text/plain": "<__main__.A object at 0x10ab>"}, "display_data")])
     error = nbformat.v4.new_output("error", ename="ValueError", evalue="bad", traceback=[])

@@ -135,3 +135,17 @@ def test_results_table_reads_saved_records():
     assert "0.70-0.72" in table[2]
     assert "not trained: run 06_dropout_and_augmentation.ipynb" in table[3]
     assert training.describe_run(1) == "2 epochs, batch 20, profile quick, data unknown"
+
+
+def test_chance_note_below_0_6_names_accuracy_profile_and_epochs():
+    assert training.chance_note(0.5125, "quick", 2) == (
+        "validation accuracy 0.51: at chance, the model has not learned yet (quick profile, 2 epochs)")
+    assert training.chance_note(np.float32(0.5), "full", 100).startswith("validation accuracy 0.50: at chance")
+    assert "(full profile, 100 epochs)" in training.chance_note(0.5, "full", 100)
+    assert training.chance_note(0.5999, "quick", 5) is not None
+    assert training.chance_note(0.55, "quick", None).endswith("(quick profile)")
+
+
+@pytest.mark.parametrize("val_accuracy", [0.6, 0.61, 0.864, 1.0])
+def test_chance_note_is_none_from_0_6(val_accuracy):
+    assert training.chance_note(val_accuracy, "full", 100) is None

@@ -244,3 +244,15 @@ def results_table(runs):
     lines = ["  ".join(f"{c:<{w}}" for c, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)
+
+
+# Below this validation accuracy a cats-vs-dogs model counts as at chance (0.5 on balanced classes).
+CHANCE_BELOW = 0.6
+
+
+def chance_note(val_accuracy, profile_name, epochs):
+    """One line saying the model is at chance (validation accuracy below CHANCE_BELOW), else None."""
+    if not val_accuracy < CHANCE_BELOW:
+        return None
+    trained = f"{profile_name} profile" + ("" if epochs is None else f", {epochs} epochs")
+    return f"validation accuracy {val_accuracy:.2f}: at chance, the model has not learned yet ({trained})"

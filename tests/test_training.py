@@ -154,3 +154,17 @@ def test_full_profile_trains_notebook_06_on_the_books_schedule():
     # The book: fit_generator(steps_per_epoch=100, epochs=100) with batches of 32, i.e. 10,000 updates.
     assert (full.augmented_steps, full.augmented_epochs, full.augmented_batch) == (100, 100, 32)
     assert config.get_profile("quick").augmented_steps is None  # one pass per epoch
+
+
+def test_chance_note_below_0_6_names_accuracy_profile_and_epochs():
+    assert training.chance_note(0.5125, "quick", 2) == (
+        "validation accuracy 0.51: at chance, the model has not learned yet (quick profile, 2 epochs)")
+    assert training.chance_note(np.float32(0.5), "full", 100).startswith("validation accuracy 0.50: at chance")
+    assert "(full profile, 100 epochs)" in training.chance_note(0.5, "full", 100)
+    assert training.chance_note(0.5999, "quick", 5) is not None
+    assert training.chance_note(0.55, "quick", None).endswith("(quick profile)")
+
+
+@pytest.mark.parametrize("val_accuracy", [0.6, 0.61, 0.864, 1.0])
+def test_chance_note_is_none_from_0_6(val_accuracy):
+    assert training.chance_note(val_accuracy, "full", 100) is None

@@ -3,6 +3,8 @@
     python benchmarks/record_run.py --notebook build/real-full-run/04_baseline_convnet.ipynb \
         --models-dir build/real-full-models --run 1 --log build/real-full-run/04.log
 
+    python benchmarks/record_run.py --results results.json --date 2026-11-30   # reference_runs.py's output
+
 Only numbers are kept: no image, model or anything else made from the photos.
 """
 import argparse
@@ -64,24 +66,53 @@ def log_times(log):
     return None
 
 
-def record(notebook, models_dir, run, log=None, label=None):
+CURVES = ("accuracy", "val_accuracy", "loss", "val_loss")
+
+
+def curves(history):
+    """The four per-epoch curves rounded to 4 digits, with the best epoch and the epoch of lowest validation loss."""
+    found = {key: [round(float(v), 4) for v in history[key]] for key in CURVES}
+    val, val_loss = found["val_accuracy"], found["val_loss"]
+    return {**found, "best_val_accuracy": max(val), "best_epoch": 1 + val.index(max(val)),
+            "min_val_loss_epoch": 1 + val_loss.index(min(val_loss))}
+
+
+def run_id(entry):
+    """A short, stable key for a record: notebook, source, machine kind and seed (e.g. 04-kaggle-gpu-s1337)."""
+    kind = "gpu" if "GPU" in entry["machine"] else "cpu"
+    return f"{entry['notebook'][:2]}-{entry['source']}-{kind}-s{entry['seed']}"
+
+
+def from_reference(result, date):
+    """A runs.json record from one benchmarks/reference_runs.py result."""
+    entry = {key: result[key] for key in ("notebook", "run", "profile", "source", "seed", "epochs", "batch_size",
+                                          "steps_per_epoch", "machine", "versions", "test", "fit_seconds")}
+    entry.update(curves(result), how=result["how"], note=result["note"], date=date,
+                 estimate_printed=None, book=book_reference(result["run"]) or None)
+    entry["id"] = run_id(entry)
+    entry["label"] = (f"notebook {entry['notebook'][:2]}, {entry['profile']} profile, {entry['source']} data, "
+                      f"seed {entry['seed']}, {entry['machine'].split(',')[0]}")
+    return entry
+
+
+def record(notebook, models_dir, run, log=None, label=None, seed=None, date=None):
     """The numbers of one run as a dict."""
+    import keras
+    import tensorflow as tf
+
+    from helpers.config import SEED
+
     history_file = Path(models_dir) / f"cats_and_dogs_small_{run}.history.json"
     rec = json.loads(history_file.read_text(encoding="utf-8"))
-    hist = rec["history"]
     text = notebook_text(notebook)
-    return {
+    steps = rec.get("steps_per_epoch") or -(-rec.get("train_images", 2000) // rec.get("batch_size", 20))
+    entry = {
         "label": label or f"notebook run {run}", "notebook": Path(notebook).name, "run": run,
         "machine": f"{cpu_model()}, {os.cpu_count()} cores (CPU only)",
-        "profile": rec.get("profile"), "source": rec.get("source"), "epochs": rec.get("epochs"),
-        "batch_size": rec.get("batch_size"),
-        "val_accuracy": [round(v, 4) for v in hist["val_accuracy"]],
-        "val_loss": [round(v, 4) for v in hist["val_loss"]],
-        "accuracy": [round(v, 4) for v in hist["accuracy"]],
-        "loss": [round(v, 4) for v in hist["loss"]],
-        "best_val_accuracy": round(max(hist["val_accuracy"]), 4),
-        "best_epoch": 1 + hist["val_accuracy"].index(max(hist["val_accuracy"])),
-        "min_val_loss_epoch": 1 + hist["val_loss"].index(min(hist["val_loss"])),
+        "profile": rec.get("profile"), "source": rec.get("source"), "seed": SEED if seed is None else seed,
+        "epochs": rec.get("epochs"), "batch_size": rec.get("batch_size"), "steps_per_epoch": steps,
+        "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "backend": "tensorflow"},
+        "date": date, **curves(rec["history"]),
         "test": rec.get("test"),
         "estimate_printed": estimate_line(text),
         "fit_seconds": fit_seconds(text + json.dumps(json.loads(Path(notebook).read_text(encoding="utf-8"))
@@ -89,23 +120,45 @@ def record(notebook, models_dir, run, log=None, label=None):
         "notebook_seconds": log_times(log),
         "book": book_reference(run) or None,
     }
+    entry["id"] = run_id(entry)
+    return entry
+
+
+def save(entries):
+    """Add entries to runs.json (replacing records with the same id) through a temporary file."""
+    runs = json.loads(RUNS.read_text(encoding="utf-8")) if RUNS.exists() else []
+    ids = {e["id"] for e in entries}
+    runs = [r for r in runs if r.get("id") not in ids] + list(entries)
+    tmp = RUNS.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(runs, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, RUNS)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--notebook", required=True, help="the executed notebook (.ipynb with outputs)")
-    parser.add_argument("--models-dir", required=True, help="COURSE_MODELS_DIR of the run")
-    parser.add_argument("--run", type=int, required=True, help="1: notebook 04's baseline, 2: notebook 06")
+    parser.add_argument("--notebook", help="the executed notebook (.ipynb with outputs)")
+    parser.add_argument("--models-dir", help="COURSE_MODELS_DIR of the run")
+    parser.add_argument("--run", type=int, help="1: notebook 04's baseline, 2: notebook 06")
     parser.add_argument("--log", help="the run's log with 'start <s>' and 'end <s>' lines")
     parser.add_argument("--label", help="a name for the run in runs.json")
+    parser.add_argument("--seed", type=int, help="the notebook's seed (default: helpers.config.SEED)")
+    parser.add_argument("--results", help="a JSON file of benchmarks/reference_runs.py results ({name: result})")
+    parser.add_argument("--only", nargs="*", help="with --results: record only these names")
+    parser.add_argument("--date", help="the day the run ended, YYYY-MM-DD")
     args = parser.parse_args(argv)
-    entry = record(args.notebook, args.models_dir, args.run, args.log, args.label)
-    runs = json.loads(RUNS.read_text(encoding="utf-8")) if RUNS.exists() else []
-    runs = [r for r in runs if r.get("label") != entry["label"]] + [entry]
-    tmp = RUNS.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(runs, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, RUNS)
-    print(json.dumps(entry, indent=1))
+    if args.results:
+        results = json.loads(Path(args.results).read_text(encoding="utf-8"))
+        if "notebook" in results:  # one result, not a {name: result} mapping
+            results = {Path(args.results).stem: results}
+        entries = [from_reference(r, args.date) for name, r in results.items()
+                   if not args.only or name in args.only]
+    elif args.notebook and args.models_dir and args.run:
+        entries = [record(args.notebook, args.models_dir, args.run, args.log, args.label, args.seed, args.date)]
+    else:
+        parser.error("pass --results, or --notebook with --models-dir and --run")
+    save(entries)
+    for entry in entries:
+        print(entry["id"], entry["label"], "final val", entry["val_accuracy"][-1], "test", entry["test"])
     return 0
 
 

@@ -11,9 +11,10 @@ __version__ = "0.1.0"
 
 def setup_notebook(seed=None):
     """Seed everything, set the plot style and print one banner line; the first call of every notebook."""
-    from . import colab, config
+    from . import colab, config, quiet
 
     colab.bootstrap()  # on Google Colab only: install the pinned requirements, prepare the photos
+    quiet.import_tensorflow()  # without the log lines TensorFlow writes before its logging is set up
     config.set_seed(seed)
     from . import speed
     speed.apply_defaults()  # decode each image once per run: same batches, less waiting

@@ -24,6 +24,8 @@ class Profile:
     augmented_epochs: int
     augmented_batch: int
     description: str
+    # Batches per epoch in notebooks 06 and 08; None: one pass over the training images.
+    augmented_steps: "int | None" = None
 
     @property
     def per_class(self):
@@ -37,7 +39,7 @@ class Profile:
 
 PROFILES = {
     "full": Profile("full", 1000, 500, 500, 30, 20, 100, 32,
-                    "the book's sizes and epochs"),
+                    "the book's sizes and epochs", augmented_steps=100),
     "quick": Profile("quick", 100, 50, 50, 2, 20, 2, 32,
                      "tiny data and 2 epochs, for tests and a first look"),
 }

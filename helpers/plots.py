@@ -25,13 +25,42 @@ def smooth_curve(points, factor=0.8):
     return smoothed
 
 
+MIN_SMOOTH_EPOCHS = 10  # fewer epochs than this: a moving average would only lag, so curves are drawn raw
+
+
+def _epoch_axis(ax):
+    """Whole-number epoch ticks."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+
+
+def _accuracy_axis(ax, values=()):
+    """Accuracy from 0.5 (lower if a value is lower) to 1.0, so noise at chance does not look like a climb."""
+    low = min([0.5] + [float(v) for v in values])
+    ax.set_ylim(max(0.0, low - 0.02), 1.0)
+
+
+def _legend_below(fig, axes):
+    """One legend for the figure, under the plots, out of the curves' way."""
+    handles, labels = axes[0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="lower center", ncol=min(4, len(handles)), fontsize="small",
+                   bbox_to_anchor=(0.5, 0.0), frameon=False)
+        fig.tight_layout(rect=(0, 0.06 + 0.04 * ((len(handles) - 1) // 4), 1, 1))
+
+
 def _metric_axes(axes, history, label="", color="C0", smooth=False, factor=0.8, raw_alpha=0.25):
     """Draw accuracy and loss (training dots, validation line) of one history on two axes."""
+    smooth = smooth and len(history.get("loss", ())) >= MIN_SMOOTH_EPOCHS
     for ax, metric in zip(axes, ("accuracy", "loss")):
+        shown = []
         for key, style, name in ((metric, "o", "training"), (f"val_{metric}", "-", "validation")):
             if key not in history:
                 continue
             values = history[key]
+            shown += list(values)
             epochs = range(1, len(values) + 1)
             text = f"{label} {name}".strip()
             if smooth:
@@ -40,32 +69,101 @@ def _metric_axes(axes, history, label="", color="C0", smooth=False, factor=0.8, 
                         color=color, label=f"{text} (smoothed)")
             else:
                 ax.plot(epochs, values, style, color=color, label=text, markersize=4)
-        ax.set_xlabel("epoch")
+        _epoch_axis(ax)
+        if metric == "accuracy":
+            _accuracy_axis(ax, shown + [v for line in ax.get_lines() for v in line.get_ydata()])
         ax.set_ylabel(metric)
         ax.set_title(f"training and validation {metric}")
-        ax.legend(fontsize="small")
+    return smooth
+
+
+def _too_few_note(history, smooth):
+    """' (N epochs: too few to smooth, drawn raw)' when smoothing was asked for but not done."""
+    epochs = len(history.get("loss", ()))
+    return f" ({epochs} epochs: too few to smooth, drawn raw)" if smooth and epochs < MIN_SMOOTH_EPOCHS else ""
 
 
 def plot_history(history, smooth=False, factor=0.8, title=None):
     """The book's figures 5.9/5.10: training and validation accuracy and loss per epoch."""
     history = getattr(history, "history", history)
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4))
     _metric_axes(axes, history, smooth=smooth, factor=factor)
     if title:
-        fig.suptitle(title)
-    fig.tight_layout()
+        fig.suptitle(title + _too_few_note(history, smooth))
+    _legend_below(fig, axes)
     return fig
 
 
 def plot_histories(first, second, labels=("baseline", "dropout + augmentation"),
                    smooth=True, factor=0.8, title=None):
     """Two runs' training and validation curves overlaid on the same accuracy and loss axes."""
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
     for history, label, color in ((first, labels[0], "C0"), (second, labels[1], "C1")):
         _metric_axes(axes, getattr(history, "history", history), label, color, smooth, factor)
     if title:
-        fig.suptitle(title)
-    fig.tight_layout()
+        fig.suptitle(title + _too_few_note(getattr(first, "history", first), smooth))
+    _legend_below(fig, axes)
+    return fig
+
+
+def _band(ax, curves, color, label):
+    """The mean of several runs' curves as a line, their min-max spread as a band (one run: just its line)."""
+    import numpy as np
+
+    length = min(len(c) for c in curves)
+    stack = np.array([c[:length] for c in curves])
+    epochs = np.arange(1, length + 1)
+    ax.plot(epochs, stack.mean(axis=0), color=color, label=label)
+    if len(curves) > 1:
+        ax.fill_between(epochs, stack.min(axis=0), stack.max(axis=0), color=color, alpha=0.2)
+
+
+def plot_reference_runs(runs, title, mine=None, mine_label="your run", book=None):
+    """Reference runs' accuracy and loss (mean line, min-max band over seeds); a learner's history beside or on them.
+
+    runs: records of benchmarks/runs.json (see helpers.references). mine: a history dict; drawn on the
+    same axes when it has as many epochs as the references, else in its own pair of panels to the right.
+    book: the book's final validation accuracy, drawn as a dotted line.
+    """
+    import numpy as np
+
+    mine = getattr(mine, "history", mine)
+    length = min(len(r["val_accuracy"]) for r in runs)
+    beside = mine is not None and len(mine.get("val_accuracy", ())) != length
+    fig, axes = plt.subplots(1, 4 if beside else 2, figsize=(16 if beside else 11, 4.6))
+    n = f"{len(runs)} run{'s' if len(runs) > 1 else ''}"
+    for ax, metric in zip(axes[:2], ("accuracy", "loss")):
+        _band(ax, [r[metric] for r in runs], "C0", f"reference training ({n})")
+        _band(ax, [r[f"val_{metric}"] for r in runs], "C1", f"reference validation ({n})")
+        if mine is not None and not beside:
+            ax.plot(np.arange(1, len(mine[metric]) + 1), mine[metric], "o", color="C2", markersize=3,
+                    label=f"{mine_label}: training")
+            ax.plot(np.arange(1, len(mine[f"val_{metric}"]) + 1), mine[f"val_{metric}"], "-", color="C3",
+                    label=f"{mine_label}: validation")
+        if book is not None and metric == "accuracy":
+            ax.axhline(book, ls=":", color="gray", label=f"the book: final validation {book:.3f} (real photos)")
+        ax.set_title(f"reference runs: {metric}")
+    if beside:
+        for ax, metric in zip(axes[2:], ("accuracy", "loss")):
+            ax.plot(range(1, len(mine[metric]) + 1), mine[metric], "o-", color="C2", markersize=4,
+                    label=f"{mine_label}: training")
+            ax.plot(range(1, len(mine[f"val_{metric}"]) + 1), mine[f"val_{metric}"], "s-", color="C3",
+                    markersize=4, label=f"{mine_label}: validation")
+            ax.set_title(f"{mine_label}: {metric}")
+    for ax, metric in zip(axes, ("accuracy", "loss") * 2):
+        _epoch_axis(ax)
+        ax.set_ylabel(metric)
+        if metric == "accuracy":
+            _accuracy_axis(ax, [v for line in ax.get_lines() for v in line.get_ydata()])
+    if beside:  # the same loss scale on both sides, so a flat run at chance looks flat
+        low, high = axes[1].get_ylim()
+        mine_losses = list(mine["loss"]) + list(mine["val_loss"])
+        axes[3].set_ylim(min(low, min(mine_losses)), max(high, max(mine_losses)))
+    fig.suptitle(title)
+    handles = [h for ax in axes[:3:2] for h in ax.get_legend_handles_labels()[0]]
+    labels = [t for ax in axes[:3:2] for t in ax.get_legend_handles_labels()[1]]
+    fig.legend(handles, labels, loc="lower center", ncol=4, fontsize="small", frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
 
 
@@ -190,8 +288,11 @@ def plot_conv_state(state, title=None):
     for (r, c), v in np.ndenumerate(kernel):
         axes[1].text(c, r, f"{v:.2g}", ha="center", va="center", fontsize=10)
     axes[1].set_title(f"kernel: {state['kernel_name']}", fontsize=9)
-    axes[2].imshow(fmap, cmap="viridis", interpolation="nearest")
-    axes[2].add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, color="red", lw=2))
+    cmap, vmin, vmax = state.get("scale") or ("viridis", None, None)  # diverging around 0 when negative
+    shown = axes[2].imshow(fmap, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    fig.colorbar(shown, ax=axes[2], fraction=0.046, pad=0.03)
+    axes[2].add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, color="black" if cmap != "viridis" else "red",
+                                lw=2))
     axes[2].set_title(f"feature map {fmap.shape}, stride {state['stride']}, '{state['padding']}'",
                       fontsize=9)
     bare(axes)
@@ -202,47 +303,97 @@ def plot_conv_state(state, title=None):
 
 
 def plot_pool_state(state, title=None):
-    """A still of the pooling explorer: the feature map with what was kept, and the pooled output."""
+    """A still of the pooling explorer: the feature map (kept cells bright) and the pooled output at true size.
+
+    Both maps share one pair of axes, so one output cell is drawn exactly as large as one input cell:
+    the output's size next to the input's is the shrinking. One window and the cell it becomes are boxed.
+    """
+    import numpy as np
+    from matplotlib.patches import ConnectionPatch, Rectangle
+
+    from .ops import same_padding
+
     fmap, out, kept = state["feature_map"], state["output"], state["kept"]
+    size, stride, padding = state["size"], state["stride"], state["padding"]
     vmin, vmax = float(fmap.min()), float(fmap.max())
     cmap = plt.get_cmap("viridis")
     span = vmax - vmin if vmax > vmin else 1.0
     shown = cmap((fmap - vmin) / span)[:, :, :3]
     shown[~kept] *= 0.25
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4.4), gridspec_kw={"width_ratios": [fmap.shape[1], max(
-        out.shape[1], fmap.shape[1] // 2)]})
-    axes[0].imshow(shown, interpolation="nearest")
+    (h, w), (oh, ow) = fmap.shape, out.shape
+    gap = max(6, w // 10)
+    x0 = w + gap  # where the pooled map starts, in input cells
+    width, height = x0 + ow + 2, max(h, oh) * 1.12 + 1
+    fig, ax = plt.subplots(figsize=(9, 9 * height / width + 0.5))
+    ax.imshow(shown, extent=(0, w, h, 0), interpolation="nearest")
+    ax.imshow(out, cmap="viridis", vmin=vmin, vmax=vmax, extent=(x0, x0 + ow, oh, 0), interpolation="nearest")
+    # The window of the strongest output cell, and that cell.
+    i, j = (int(v) for v in np.unravel_index(np.argmax(out), out.shape))
+    before = same_padding(h, size, stride)[0] if padding == "same" else 0
+    top, left = i * stride - before, j * stride - before
+    ax.add_patch(Rectangle((left, top), size, size, fill=False, color="red", lw=1.5))
+    ax.add_patch(Rectangle((x0 + j, i), 1, 1, fill=False, color="red", lw=1.5))
+    ax.add_artist(ConnectionPatch((left + size, top + size / 2), (x0 + j, i + 0.5), "data", "data",
+                                  arrowstyle="->", color="red", lw=1))
+    # Below the pooled map, where there is room: a close-up of the cells around that window.
+    room = min(ow, h - oh - gap - 8)
+    zoom = min(12, h, w)
+    if room >= 24:
+        r0 = min(max(top + size // 2 - zoom // 2, 0), h - zoom)
+        c0 = min(max(left + size // 2 - zoom // 2, 0), w - zoom)
+        cell, y0 = room / zoom, oh + gap + 6
+        ax.imshow(shown[r0:r0 + zoom, c0:c0 + zoom], extent=(x0, x0 + room, y0 + room, y0),
+                  interpolation="nearest")
+        for r, c in zip(*np.nonzero(kept[r0:r0 + zoom, c0:c0 + zoom])):
+            ax.add_patch(Rectangle((x0 + c * cell, y0 + r * cell), cell, cell, fill=False, color="white", lw=0.6))
+        ax.add_patch(Rectangle((x0 + (left - c0) * cell, y0 + (top - r0) * cell), size * cell, size * cell,
+                               fill=False, color="red", lw=1.5))
+        ax.add_patch(Rectangle((c0, r0), zoom, zoom, fill=False, color="white", lw=0.8, ls="--"))
+        white = "kept" if state["mode"] == "max" else "in a window"
+        ax.text(x0 + room / 2, y0 - 1, f"close-up of {zoom}x{zoom} cells (white: {white})",
+                ha="center", va="bottom", fontsize=8)
     what = "kept (bright)" if state["mode"] == "max" else "inside a window (bright)"
-    axes[0].set_title(f"feature map {fmap.shape}: {int(kept.sum()):,} values {what}", fontsize=9)
-    axes[1].imshow(out, cmap="viridis", vmin=vmin, vmax=vmax, interpolation="nearest")
-    axes[1].set_title(f"{state['mode']} pooled {out.shape}", fontsize=9)
-    bare(axes)
-    fig.suptitle(title or f"{state['size']}x{state['size']} windows, stride {state['stride']}, "
-                 f"'{state['padding']}': {state['formula']}", fontsize=10)
+    ax.text(w / 2, -2, f"feature map {fmap.shape}: {int(kept.sum()):,} values {what}", ha="center", va="bottom",
+            fontsize=9)
+    ax.text(x0 + ow / 2, -2, f"{state['mode']} pooled {out.shape}", ha="center", va="bottom", fontsize=9)
+    ax.set_xlim(-1, x0 + ow + 1)
+    ax.set_ylim(max(h, oh) + 1, -max(h, oh) * 0.07)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    fig.suptitle(title or f"{size}x{size} windows, stride {stride}, '{padding}': {state['formula']}  "
+                 "(one cell drawn the same size in both)", fontsize=10)
     fig.tight_layout()
     return fig
 
 
 def plot_shrinking(layers, title=None):
-    """Feature map sizes layer by layer, each drawn as a square to scale, labelled with its shape."""
-    from matplotlib.patches import Rectangle
+    """Feature maps layer by layer as boxes: height and width to scale, depth (channels) drawn back on its own scale."""
+    from matplotlib.patches import Polygon, Rectangle
 
-    fig, ax = plt.subplots(figsize=(12, 3.6))
-    x, top = 0.0, max(shape[0] for _, shape in layers)
+    fig, ax = plt.subplots(figsize=(12, 3.8))
+    top = max(shape[0] for _, shape in layers)
+    deepest = max(shape[2] for _, shape in layers)
+    x = 0.0
     for n, (name, shape) in enumerate(layers):
         h, w, c = shape
-        slot = max(w, top * 0.42)  # small maps still get room for their labels
+        depth = top * 0.3 * c / deepest  # the depth axis: 128 channels drawn as 0.3 of the tallest side
+        dx, dy = depth * 0.7, depth * 0.5
+        slot = max(w + dx, top * 0.42)  # small maps still get room for their labels
+        left = x + (slot - w - dx) / 2
         color = "0.75" if n == 0 else ("C3" if "pool" in name.lower() else "C1")
-        ax.add_patch(Rectangle((x + (slot - w) / 2, 0), w, h, facecolor=color, edgecolor="black", alpha=0.8))
-        ax.text(x + slot / 2, h + top * 0.04, f"{h}x{w}\nx{c}", ha="center", va="bottom", fontsize=8)
-        ax.text(x + slot / 2, -top * 0.05, name.replace("_", "_\n", 1) if len(name) > 12 else name,
-                ha="center", va="top", fontsize=8)
+        for points in ([(left, h), (left + dx, h + dy), (left + w + dx, h + dy), (left + w, h)],  # top
+                       [(left + w, 0), (left + w + dx, dy), (left + w + dx, h + dy), (left + w, h)]):  # side
+            ax.add_patch(Polygon(points, closed=True, facecolor=color, edgecolor="black", alpha=0.55, lw=0.8))
+        ax.add_patch(Rectangle((left, 0), w, h, facecolor=color, edgecolor="black", alpha=0.85, lw=0.8))
+        ax.text(x + slot / 2, h + dy + top * 0.04, f"{h}x{w}\nx{c}", ha="center", va="bottom", fontsize=8)
+        ax.text(x + slot / 2, -top * 0.05, name.replace(" ", "\n", 1), ha="center", va="top", fontsize=8)
         x += slot + top * 0.06
     ax.set_xlim(-top * 0.05, x)
-    ax.set_ylim(-top * 0.45, top * 1.2)
+    ax.set_ylim(-top * 0.45, top * 1.55)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(title or "height x width x channels after each layer (squares to scale)", fontsize=10)
+    ax.set_title(title or "height x width (to scale) x channels (depth, drawn on its own scale) after each layer",
+                 fontsize=10)
     fig.tight_layout()
     return fig
 

@@ -66,6 +66,14 @@ def make_generators(batch_size=None, augment=False, seed=SEED, directory=None):
     return train, validation
 
 
+def endless(iterator):
+    """The batches of a finite iterator forever, in a new random order each pass (notebook 06 shows these lines)."""
+    while True:
+        for i in range(len(iterator)):
+            yield iterator[i]
+        iterator.on_epoch_end()
+
+
 def steps_per_epoch(n_images, batch_size):
     """Batches in one pass over n_images: ceil(n / batch), what a finite iterator yields."""
     return math.ceil(n_images / batch_size)
@@ -236,3 +244,15 @@ def results_table(runs):
     lines = ["  ".join(f"{c:<{w}}" for c, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)
+
+
+# Below this validation accuracy a cats-vs-dogs model counts as at chance (0.5 on balanced classes).
+CHANCE_BELOW = 0.6
+
+
+def chance_note(val_accuracy, profile_name, epochs):
+    """One line saying the model is at chance (validation accuracy below CHANCE_BELOW), else None."""
+    if not val_accuracy < CHANCE_BELOW:
+        return None
+    trained = f"{profile_name} profile" + ("" if epochs is None else f", {epochs} epochs")
+    return f"validation accuracy {val_accuracy:.2f}: at chance, the model has not learned yet ({trained})"

@@ -23,6 +23,8 @@ from . import config, ops
 SCALE = 2  # screen pixels per array cell, the same for every view so sizes compare at a glance
 HIGHLIGHT = (230, 40, 40)
 PAD_COLOR = (70, 90, 150)
+DIVERGING = "RdBu_r"  # negative blue, zero white, positive red
+OUTPUT_BOX = (0, 0, 0)  # the output cell's box on a diverging map
 _LUTS = {}
 
 
@@ -49,6 +51,30 @@ def colorize(x, vmin=None, vmax=None, cmap="viridis"):
     span = vmax - vmin if vmax > vmin else 1.0
     idx = np.clip((x - vmin) * (255.0 / span), 0, 255).astype(np.uint8)
     return colormap_lut(cmap)[idx]
+
+
+def feature_scale(values, diverging=DIVERGING):
+    """(colour map, vmin, vmax) for a feature map: centred on zero in a diverging map when it has negative values.
+
+    A map without negative values (blur, identity, after a ReLU) keeps viridis from its min to its max.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    low, high = float(values.min()), float(values.max())
+    if low < 0:
+        limit = max(-low, high)
+        return diverging, -limit, limit
+    return "viridis", low, high
+
+
+def colorbar_html(cmap, vmin, vmax, width=160):
+    """A horizontal colour bar in HTML (a CSS gradient through the map) with its end values, and 0 when centred."""
+    lut = colormap_lut(cmap)
+    stops = ", ".join("rgb({},{},{})".format(*lut[i]) for i in np.linspace(0, 255, 11).astype(int))
+    ticks = (vmin, 0.0, vmax) if vmin < 0 < vmax else (vmin, vmax)
+    labels = "".join(f"<span>{t:.3g}</span>" for t in ticks)
+    return (f"<div style='width:{int(width)}px;font:11px monospace'>"
+            f"<div style='height:10px;border:1px solid #999;background:linear-gradient(to right, {stops})'></div>"
+            f"<div style='display:flex;justify-content:space-between'>{labels}</div></div>")
 
 
 def upscale(pixels, factor=SCALE):
@@ -186,12 +212,14 @@ class ConvExplorer(W.VBox):
         self.input_view = image_view("conv-input")
         self.feature_view = image_view("conv-feature-map")
         self.zoom_view = image_view("conv-zoom")
+        self.colorbar = W.HTML()
         self.step_label = W.HTML()
         self.shape_label = W.HTML()
         for widget, css in ((self.image_picker, "conv-image"), (self.kernel_picker, "conv-kernel"),
                             (self.padding_picker, "conv-padding"), (self.stride_slider, "conv-stride"),
                             (self.step_slider, "conv-step-slider"), (grid, "conv-kernel-grid"),
-                            (self.step_label, "conv-step"), (self.shape_label, "conv-shape")):
+                            (self.step_label, "conv-step"), (self.shape_label, "conv-shape"),
+                            (self.colorbar, "conv-colorbar")):
             widget.add_class(css)
 
         def column(title, *children):
@@ -201,7 +229,7 @@ class ConvExplorer(W.VBox):
             W.HBox([self.image_picker, self.kernel_picker, self.padding_picker]),
             W.HBox([self.stride_slider, self.step_slider]),
             W.HBox([column("input (red box: the window)", self.input_view),
-                    column("feature map (red box: this step's output)", self.feature_view),
+                    column("feature map (box: this step's output)", self.feature_view, self.colorbar),
                     column("window close up", self.zoom_view, W.HTML("<b>kernel</b>"), grid)],
                    layout=W.Layout(align_items="flex-start", gap="12px")),
             self.step_label,
@@ -254,8 +282,8 @@ class ConvExplorer(W.VBox):
                 "kernel_name": self.kernel_picker.value, "stride": self.stride, "padding": self.padding,
                 "position": (i, j), "window": ops.window_origin(i, j, self.image.shape, (3, 3),
                                                                 self.stride, self.padding),
-                "feature_map": self.feature_map, "patch": self.patch, "product": self.product,
-                "value": self.value, "formula": self.formula()}
+                "feature_map": self.feature_map, "scale": self.scale, "patch": self.patch,
+                "product": self.product, "value": self.value, "formula": self.formula()}
 
     def on_feature_map(self, callback):
         """Call callback(explorer) whenever the feature map changes (the pooling explorer listens)."""
@@ -317,7 +345,10 @@ class ConvExplorer(W.VBox):
         finally:
             self._busy = False
         self._input_base, self._pad = padded_canvas(self.image, 3, self.stride, self.padding)
-        self._feature_base = upscale(colorize(self.feature_map))
+        self.scale = feature_scale(self.feature_map)
+        cmap, vmin, vmax = self.scale
+        self._feature_base = upscale(colorize(self.feature_map, vmin, vmax, cmap))
+        self.colorbar.value = colorbar_html(cmap, vmin, vmax, max(self._feature_base.shape[1], 160))
         self._step()
         for callback in self._listeners:
             callback(self)
@@ -333,7 +364,8 @@ class ConvExplorer(W.VBox):
         top, left = ops.window_origin(i, j, self.image.shape, (3, 3), self.stride, self.padding)
         top, left = top + self._pad[0], left + self._pad[1]
         fmap = self._feature_base.copy()
-        outline(fmap, i * SCALE, j * SCALE, SCALE, SCALE)
+        outline(fmap, i * SCALE, j * SCALE, SCALE, SCALE,
+                color=HIGHLIGHT if self.scale[0] == "viridis" else OUTPUT_BOX)  # red would read as a value
         views = [(self.feature_view, fmap)]
         key = (self.image_picker.value, self.padding, self.stride, top, left)
         if key != getattr(self, "_input_key", None):  # the window moved: redraw the input side too

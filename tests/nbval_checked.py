@@ -1,10 +1,120 @@
-"""pytest plugin (loaded from pyproject.toml), nbval glue: stored notebooks keep null execution counts, so mark
-checked cells with outputs as run.
+"""pytest plugin (loaded from pyproject.toml), nbval glue: checked cells are compared, every cell's outputs are read.
 
-nbval refuses a reference cell that has outputs but no execution count ("Unrun reference cell has
-outputs"); the house rules (tests/test_notebook_hygiene.py) keep every execution count null.
+1. Stored notebooks keep null execution counts, so checked cells with outputs are marked as run:
+   nbval refuses a reference cell that has outputs but no execution count ("Unrun reference cell has
+   outputs"); the house rules (tests/test_notebook_hygiene.py) keep every execution count null.
+2. Every cell nbval executes has its fresh outputs scanned for what a learner must never see: a
+   traceback, a Python warning, a TensorFlow log line, TensorFlow's start-up log, a bare object repr.
+   The first cell (the set-up) may print the course's banner line and nothing else. The same scan
+   reads the outputs of the browser tests and the stored outputs (tests/test_notebook_hygiene.py).
+3. Kernels start without pytest's PYTEST_CURRENT_TEST, so they show native stderr as a learner's do.
 """
+import os
+import re
+
+import pytest
+
 MARKER = "# NBVAL_CHECK_OUTPUT"
+SETUP_CALL = "helpers.setup_notebook()"
+BANNER = re.compile(r"Profile: [^\n]+\n?")
+
+# (what it is, pattern): searched in stream text and in text-only results, line by line (re.MULTILINE).
+PROBLEMS = (
+    ("a traceback", re.compile(r"Traceback \(most recent call last\)")),
+    ("a Python warning", re.compile(r"\b\w*Warning: ")),
+    ("a logged warning or error", re.compile(r"^(WARNING|ERROR|CRITICAL):[\w.]+:", re.MULTILINE)),
+    ("a TensorFlow log line", re.compile(r"^[IWEF]\d{4} [\d:.]+\s+\d+ [\w./-]+:\d+\] ", re.MULTILINE)),
+    ("TensorFlow's start-up log", re.compile(r"absl::InitializeLog\(\)|oneDNN custom operations are on")),
+    ("a bare object repr", re.compile(r"<[\w.]+(?: object)? at 0x[0-9a-fA-F]+>")),
+)
+# A result whose only form is text like this is the repr of something meant to be drawn or discarded:
+# a figure, axes, a title (`plt.title(...)` as a cell's last line), returned by a call without a `;`.
+BARE_RESULTS = (
+    ("a bare object repr", re.compile(r"<Figure size \d+x\d+ with \d+ Axes>|<Axes: |^\[?Text\(-?[\d.]+, -?[\d.]+, ")),
+)
+
+
+def joined(text):
+    """nbformat text, which JSON may store as a list of lines, as one string."""
+    return "".join(text) if isinstance(text, list) else str(text)
+
+
+def output_texts(output):
+    """(kind, text) pairs a learner reads in one nbformat output: stream text, an error, a text-only result."""
+    kind = output.get("output_type")
+    if kind == "stream":
+        return [("stream", joined(output.get("text", "")))]
+    if kind == "error":
+        return [("error", f"{output.get('ename')}: {output.get('evalue')}")]
+    data = output.get("data", {})
+    if kind in ("display_data", "execute_result") and set(data) == {"text/plain"}:
+        return [("result", joined(data["text/plain"]))]
+    return []
+
+
+def output_problems(outputs):
+    """Every problem found in a cell's outputs, as 'what: the offending line' strings (empty: clean)."""
+    found = []
+    for output in outputs:
+        for kind, text in output_texts(output):
+            if kind == "error":
+                found.append(f"an error: {text[:200]}")
+                continue
+            for what, pattern in PROBLEMS:
+                match = pattern.search(text)
+                if match:
+                    line = text[text.rfind("\n", 0, match.start()) + 1:].split("\n", 1)[0]
+                    found.append(f"{what}: {line.strip()[:200]!r}")
+            if kind == "result":
+                found += [f"{what}: {text.strip()[:200]!r}" for what, pattern in BARE_RESULTS
+                          if pattern.search(text.strip())]
+    return found
+
+
+def banner_problems(outputs):
+    """What the set-up cell shows besides exactly one banner line (empty: only the banner)."""
+    texts = [text for output in outputs for _, text in output_texts(output)]
+    others = [o for o in outputs if o.get("output_type") != "stream" or o.get("name") != "stdout"]
+    if others or len(texts) != 1 or not BANNER.fullmatch(texts[0]):
+        shown = " | ".join(t.strip()[:120] for t in texts) or "no text"
+        return [f"the set-up cell must print only the banner line, it shows: {shown!r}"]
+    return []
+
+
+def cell_problems(source, outputs):
+    """Output problems of one executed cell, with the banner rule for the set-up cell."""
+    problems = output_problems(outputs)
+    if SETUP_CALL in source and not problems:
+        problems = banner_problems(outputs)
+    return problems
+
+
+def without_pytest_marker(start):
+    """Wrap a kernel-starting method so the kernel starts without PYTEST_CURRENT_TEST in its environment.
+
+    ipykernel does not forward what native code writes to the process's stdout and stderr (fd 1 and 2)
+    when that variable is set, so a kernel started from inside a test would hide exactly the TensorFlow
+    lines a learner sees in JupyterLab. Without it, the kernel shows what a learner's kernel shows.
+    """
+    def started_as_a_learners(self, *args, **kwargs):
+        marker = os.environ.pop("PYTEST_CURRENT_TEST", None)
+        try:
+            return start(self, *args, **kwargs)
+        finally:
+            if marker is not None:
+                os.environ["PYTEST_CURRENT_TEST"] = marker
+    started_as_a_learners.learner_env = True
+    return started_as_a_learners
+
+
+def pytest_configure(config):
+    """nbval's notebook kernels start with a learner's environment (see without_pytest_marker)."""
+    try:
+        from nbval.plugin import IPyNbFile
+    except ImportError:  # nbval not installed: nothing to wrap
+        return
+    if not getattr(IPyNbFile.setup, "learner_env", False):
+        IPyNbFile.setup = without_pytest_marker(IPyNbFile.setup)
 
 
 def pytest_collection_modifyitems(items):
@@ -13,3 +123,18 @@ def pytest_collection_modifyitems(items):
         cell = getattr(item, "cell", None)
         if cell is not None and cell.get("outputs") and MARKER in cell.get("source", "").splitlines():
             cell.execution_count = 1
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """After nbval ran a cell, fail it when its fresh outputs show something a learner must not see."""
+    result = yield
+    outputs = getattr(item, "test_outputs", None)
+    cell = getattr(item, "cell", None)
+    if outputs is not None and cell is not None:
+        problems = cell_problems(cell.get("source", ""), outputs)
+        if problems:
+            pytest.fail(f"{item.parent.name}, code cell {item.cell_num} shows " + "; ".join(problems)
+                        + "\nFix the cause (pass what the library expects, assign or discard a return "
+                        "value), do not hide it.", pytrace=False)
+    return result

@@ -39,7 +39,7 @@ def explorer():
 def test_dom_classes_follow_the_contract(explorer):
     pool = widgets.pool_explorer(explorer)
     assert {"conv-explorer", "conv-kernel", "conv-stride", "conv-padding", "conv-feature-map",
-            "conv-shape"} <= classes(explorer)
+            "conv-shape", "conv-colorbar"} <= classes(explorer)
     assert {"pool-explorer", "pool-size", "pool-stride", "pool-mode", "pool-output",
             "pool-shape"} <= classes(pool)
 
@@ -141,6 +141,41 @@ def test_window_is_drawn_where_the_step_points(explorer):
     rows, cols = np.nonzero(red)
     assert rows.max() < 4 * widgets.SCALE and cols.max() < 4 * widgets.SCALE
     assert np.all(pixels[-1, -1] == widgets.PAD_COLOR)
+
+
+def feature_pixels(explorer):
+    """The feature map's PNG as an RGB array, one colour per array cell (every SCALE-th pixel)."""
+    with Image.open(io.BytesIO(explorer.feature_view.value)) as img:
+        return np.asarray(img.convert("RGB"))[::widgets.SCALE, ::widgets.SCALE]
+
+
+def test_negative_feature_maps_use_a_diverging_map_centred_on_zero(explorer):
+    import matplotlib
+
+    fmap = explorer.feature_map  # Sobel x on the circle: left edges negative, right edges positive
+    limit = np.abs(fmap).max()
+    assert fmap.min() < 0 < fmap.max()
+    assert explorer.scale == (widgets.DIVERGING, -limit, limit)
+    pixels, lut = feature_pixels(explorer), widgets.colormap_lut(widgets.DIVERGING)
+    zero = tuple(np.argwhere(fmap == 0)[0])
+    assert tuple(pixels[zero]) == tuple(lut[127])  # 0 sits in the middle of the map: white-ish
+    assert max(pixels[zero]) - min(pixels[zero]) < 20
+    lowest, highest = np.unravel_index(np.argmin(fmap), fmap.shape), np.unravel_index(np.argmax(fmap), fmap.shape)
+    assert tuple(pixels[lowest]) == tuple(lut[0]) and tuple(pixels[highest]) == tuple(lut[255])
+    blue, red = matplotlib.colormaps[widgets.DIVERGING](0.0), matplotlib.colormaps[widgets.DIVERGING](1.0)
+    assert blue[2] > blue[0] and red[0] > red[2]  # negative is blue, positive red
+    bar = explorer.colorbar.value
+    assert "linear-gradient" in bar and f"<span>{-limit:.3g}</span><span>0</span><span>{limit:.3g}</span>" in bar
+
+
+def test_maps_without_negative_values_keep_viridis_from_min_to_max(explorer):
+    explorer.kernel_picker.value = "blur"
+    fmap = explorer.feature_map
+    assert fmap.min() >= 0
+    assert explorer.scale == ("viridis", fmap.min(), fmap.max())
+    assert explorer.colorbar.value.count("<span>") == 2  # its two ends, no centre
+    assert f"<span>{fmap.min():.3g}</span><span>{fmap.max():.3g}</span>" in explorer.colorbar.value
+    assert explorer.state["scale"] == explorer.scale
 
 
 def test_pooling_explorer_equals_ops_for_every_setting(explorer):

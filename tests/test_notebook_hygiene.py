@@ -1,4 +1,4 @@
-"""Notebook house rules: outputs only in nbval-checked cells, null execution counts, no machine paths."""
+"""Notebook house rules: outputs only in nbval-checked cells, null execution counts, no machine paths or noise."""
 import re
 from pathlib import Path
 
@@ -6,6 +6,7 @@ import nbformat
 import pytest
 
 from helpers import colab
+from nbval_checked import output_problems
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 MARKER = "# NBVAL_CHECK_OUTPUT"
@@ -57,5 +58,7 @@ def test_notebook_hygiene(path):
             for out in cell.outputs:
                 assert out.get("execution_count") is None, f"code cell {i}: output execution_count set"
                 assert out.output_type != "error", f"code cell {i}: stored error output"
+            problems = output_problems(cell.outputs)
+            assert not problems, f"code cell {i}: stored output shows {'; '.join(problems)}"
         elif checked:
             pytest.fail(f"code cell {i}: checked cell without a stored output to compare")

@@ -30,10 +30,11 @@ def test_plot_history_draws_raw_data():
 
 
 def test_plot_history_smoothed_includes_smoothed_curves():
-    fig = plots.plot_history(HISTORY, smooth=True)
+    long = {k: v * 3 for k, v in HISTORY.items()}  # 12 epochs: enough to smooth
+    fig = plots.plot_history(long, smooth=True)
     ys = [list(line.get_ydata()) for line in fig.axes[0].lines]
-    assert plots.smooth_curve(HISTORY["val_accuracy"]) in ys
-    assert HISTORY["val_accuracy"] in ys  # raw points stay visible, faded
+    assert plots.smooth_curve(long["val_accuracy"]) in ys
+    assert long["val_accuracy"] in ys  # raw points stay visible, faded
     plt.close(fig)
 
 
@@ -59,4 +60,25 @@ def test_image_grid_titles_with_labels_and_probabilities(tmp_path):
     assert titles[:3] == ["cats  P(dog)=0.10", "dogs  P(dog)=0.88", "cats  P(dog)=0.50"]
     assert len(fig.axes) == 4 and not fig.axes[3].images
     assert fig.axes[2].images[0].get_array().shape == (20, 30, 3)
+    plt.close(fig)
+
+
+def test_accuracy_axis_starts_at_chance_or_lower_and_epochs_are_whole_numbers():
+    at_chance = {"accuracy": [0.49, 0.5], "val_accuracy": [0.495, 0.5], "loss": [0.7, 0.69], "val_loss": [0.7, 0.7]}
+    fig = plots.plot_history(at_chance)
+    acc = fig.axes[0]
+    assert acc.get_ylim()[0] <= 0.49 and acc.get_ylim()[1] == 1.0  # noise at 0.49-0.50 stays flat
+    assert all(float(t).is_integer() for t in acc.get_xticks())
+    assert not acc.get_legend() and fig.legends  # one legend, outside the curves
+    plt.close(fig)
+
+
+def test_smoothing_needs_enough_epochs():
+    fig = plots.plot_history(HISTORY, smooth=True, title="t")
+    assert len(fig.axes[0].lines) == 2  # 4 epochs: raw curves only, no smoothed copies
+    assert "too few to smooth" in fig._suptitle.get_text()
+    plt.close(fig)
+    long = {k: list(np.linspace(v[0], v[-1], plots.MIN_SMOOTH_EPOCHS)) for k, v in HISTORY.items()}
+    fig = plots.plot_history(long, smooth=True)
+    assert len(fig.axes[0].lines) == 4  # raw and smoothed, training and validation
     plt.close(fig)

@@ -135,3 +135,36 @@ def test_results_table_reads_saved_records():
     assert "0.70-0.72" in table[2]
     assert "not trained: run 06_dropout_and_augmentation.ipynb" in table[3]
     assert training.describe_run(1) == "2 epochs, batch 20, profile quick, data unknown"
+
+
+def test_endless_loops_over_every_image_once_per_pass_in_a_new_order():
+    from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+    x = np.arange(10, dtype="float32").reshape(10, 1, 1, 1) * np.ones((10, 2, 2, 3), "float32")
+    iterator = ImageDataGenerator().flow(x, np.arange(10), batch_size=4, shuffle=True, seed=3)
+    batches = training.endless(iterator)
+    passes = [[int(v) for _ in range(len(iterator)) for v in next(batches)[1]] for _ in range(3)]
+    assert len(iterator) == 3  # 4 + 4 + 2: the last batch of a pass is short, as Keras' own
+    assert all(sorted(p) == list(range(10)) for p in passes)  # each pass: every image once
+    assert len({tuple(p) for p in passes}) == 3  # reshuffled between passes
+
+
+def test_full_profile_trains_notebook_06_on_the_books_schedule():
+    full = config.get_profile("full")
+    # The book: fit_generator(steps_per_epoch=100, epochs=100) with batches of 32, i.e. 10,000 updates.
+    assert (full.augmented_steps, full.augmented_epochs, full.augmented_batch) == (100, 100, 32)
+    assert config.get_profile("quick").augmented_steps is None  # one pass per epoch
+
+
+def test_chance_note_below_0_6_names_accuracy_profile_and_epochs():
+    assert training.chance_note(0.5125, "quick", 2) == (
+        "validation accuracy 0.51: at chance, the model has not learned yet (quick profile, 2 epochs)")
+    assert training.chance_note(np.float32(0.5), "full", 100).startswith("validation accuracy 0.50: at chance")
+    assert "(full profile, 100 epochs)" in training.chance_note(0.5, "full", 100)
+    assert training.chance_note(0.5999, "quick", 5) is not None
+    assert training.chance_note(0.55, "quick", None).endswith("(quick profile)")
+
+
+@pytest.mark.parametrize("val_accuracy", [0.6, 0.61, 0.864, 1.0])
+def test_chance_note_is_none_from_0_6(val_accuracy):
+    assert training.chance_note(val_accuracy, "full", 100) is None

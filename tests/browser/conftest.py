@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from nbval_checked import cell_problems
+
 REPO = Path(__file__).resolve().parents[2]
 # COURSE_BROWSER_NOTEBOOKS points the harness at another notebook folder (to try the harness itself).
 NOTEBOOKS = Path(os.environ.get("COURSE_BROWSER_NOTEBOOKS") or REPO / "notebooks")
@@ -77,6 +79,7 @@ class LabServer:
     def env(self):
         """The server's environment: quick profile, copied data/models, private Jupyter dirs."""
         env = dict(os.environ)
+        env.pop("PYTEST_CURRENT_TEST", None)  # set, it stops kernels showing native stderr as a learner's do
         env.update(COURSE_PROFILE="quick",
                    COURSE_DATA_DIR=str(self.root / "data"),
                    COURSE_MODELS_DIR=str(self.root / "models"),
@@ -316,6 +319,11 @@ class Lab:
                     trace = strip_ansi("\n".join(out.get("traceback", [])))[-1500:]
                     found.append(f"code cell {i + 1}: {out.get('ename')}: {str(out.get('evalue'))[:800]}\n"
                                  f"{cell['source'][:300]}\n{trace}")
+        # Warnings, TensorFlow log lines, bare reprs, a set-up cell that says more than the banner
+        # (the scan nbval runs, tests/nbval_checked.py); errors are reported above with their traceback.
+        for i, cell in enumerate(self.cell_outputs()):
+            found += [f"code cell {i + 1} shows {problem}" for problem in cell_problems(cell["source"], cell["outputs"])
+                      if not problem.startswith("an error")]
         # What the page shows: widget failures always, tracebacks when the model holds none.
         markers = WIDGET_TEXT_ERRORS + (() if found else ("Traceback (most recent call last)",))
         for text in self.page.locator(".jp-OutputArea-output").all_inner_texts():
@@ -339,18 +347,25 @@ class Lab:
         return loc
 
     def image_digest(self, css_class):
-        """SHA-256 of the bytes an <img> widget shows (blob URLs change even for equal images)."""
+        """SHA-256 and pixel size of the bytes an <img> widget shows (blob URLs change even for equal images).
+
+        The size is decoded from the same bytes as the digest, not read from the <img>, which reports
+        0 x 0 while a new picture is still loading (a busy machine makes that window wide).
+        """
         img = self.widget(css_class)
         tag = img.evaluate("e => e.tagName")
         sel = f".{css_class}" if tag == "IMG" else f".{css_class} img"
         return self.page.evaluate(
             """async (sel) => {
                  const img = document.querySelector(sel);
-                 const buf = await (await fetch(img.src)).arrayBuffer();
-                 const hash = await crypto.subtle.digest('SHA-256', buf);
-                 const hex = [...new Uint8Array(hash)].map(b => b.toString(16).padStart(2, '0')).join('');
-                 return {src: img.src, digest: hex,
-                         width: img.naturalWidth, height: img.naturalHeight};
+                 const src = img.src;
+                 const blob = await (await fetch(src)).blob();
+                 const hash = await crypto.subtle.digest('SHA-256', await blob.arrayBuffer());
+                 const bitmap = await createImageBitmap(blob);
+                 const size = {width: bitmap.width, height: bitmap.height};
+                 bitmap.close();
+                 return {src, digest: [...new Uint8Array(hash)].map(b => b.toString(16).padStart(2, '0')).join(''),
+                         ...size};
                }""", sel)
 
     def wait_image_change(self, css_class, before, timeout_s=30):
@@ -405,6 +420,13 @@ class Lab:
         choice = options[(options.index(current) + 1) % len(options)]
         select.select_option(label=choice)
         return current, choice
+
+    def show_top(self):
+        """Scroll the notebook back to its first cells (the set-up cell and its banner)."""
+        self.page.evaluate("""async () => { const notebook = window.jupyterapp.shell.currentWidget.content;
+                                            notebook.activeCellIndex = 0;
+                                            await notebook.scrollToItem(0, 'start'); }""")
+        self.page.locator(".jp-NotebookPanel .jp-CodeCell .jp-OutputArea-output").first.wait_for(state="visible")
 
     def screenshot(self, name):
         """Save the visible lab to build/screenshots/<name>.png; return the path."""

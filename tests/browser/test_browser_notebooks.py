@@ -20,3 +20,4 @@ def test_notebook_runs_without_errors(lab, notebook):
     errors = lab.errors()
     assert not errors, f"{notebook} shows errors:\n\n" + "\n\n".join(errors)
     assert not lab.unexecuted(), f"{notebook}: code cells {lab.unexecuted()} did not run"
+    lab.show_top()  # the screenshot taken at the end shows the set-up cell and its banner

@@ -1,0 +1,99 @@
+"""Reference runs: the full-profile runs recorded in benchmarks/runs.json, and what they lead a learner to expect.
+
+    runs = references.reference_runs("04", "kaggle")    # every recorded full run of notebook 04 on real photos
+    print(references.expected_line("04", "kaggle"))    # "4 full runs on the real photos ended at 0.72-0.77 ..."
+"""
+import json
+
+from .config import repo_root
+
+# The book's schedule for each notebook: steps per epoch (a record made with another schedule is not a reference).
+BOOK_STEPS = {"04": 100, "06": 100}
+# The book's own notebook (section 5.2): final validation accuracy of each model.
+BOOK_FINAL = {"04": 0.724, "06": 0.844}
+SOURCE_NAMES = {"kaggle": "the real photos", "microsoft": "the real photos", "google": "the real photos",
+                "synthetic": "the synthetic set"}
+
+
+def runs_file():
+    """benchmarks/runs.json in the course repository."""
+    return repo_root() / "benchmarks" / "runs.json"
+
+
+def load_runs():
+    """Every recorded run (a list of dicts), or [] when the file is missing."""
+    path = runs_file()
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+
+
+def _source_family(source):
+    """Real-photo sources count as one family: the same photos in other archives."""
+    return "real" if source in ("kaggle", "microsoft", "google") else source
+
+
+def reference_runs(notebook, source):
+    """The full-profile records of a notebook ('04' or '06') at the book's schedule on this kind of data."""
+    return [r for r in load_runs()
+            if r["notebook"].startswith(notebook) and r.get("profile") == "full"
+            and _source_family(r.get("source")) == _source_family(source)
+            and r.get("steps_per_epoch") == BOOK_STEPS.get(notebook, r.get("steps_per_epoch"))]
+
+
+def span(values, digits=2):
+    """'0.72-0.77' for several values, '0.72' for one."""
+    low, high = round(min(values), digits), round(max(values), digits)
+    return f"{low:.{digits}f}" if low == high else f"{low:.{digits}f}-{high:.{digits}f}"
+
+
+def expected_line(notebook, source):
+    """One sentence: how the recorded full runs ended (validation, test), next to the book's figure."""
+    runs = reference_runs(notebook, source)
+    name = SOURCE_NAMES.get(source, f"the {source} data")
+    book = f"the book: {BOOK_FINAL[notebook]:.2f}" if notebook in BOOK_FINAL else ""
+    if not runs:
+        return f"No full run of notebook {notebook} on {name} is recorded yet ({book})."
+    val = [r["val_accuracy"][-1] for r in runs]
+    test = [r["test"]["accuracy"] for r in runs if r.get("test")]
+    many = f"{len(runs)} full runs" if len(runs) > 1 else "1 full run"
+    line = f"{many} on {name} ended at {span(val)} validation accuracy"
+    if test:
+        line += f" and {span(test)} test accuracy"
+    return f"{line} ({book}, real photos)." if book else f"{line}."
+
+
+def machines(runs):
+    """The machines and dates the runs come from, as one short text."""
+    seen = sorted({f"{r['machine'].split(',')[0]} ({r.get('date') or 'date not recorded'})" for r in runs})
+    return "; ".join(seen)
+
+
+BOOK_TEXT = {"04": "0.724 (text: about 71%)", "06": "0.844 (text: about 82%)"}
+
+
+def runs_by_machine(runs):
+    """'seeds 1337 on AMD EPYC (2026-11-28); seeds 1337, 1, 2 on NVIDIA H200 GPU (2026-11-30)'."""
+    groups = {}
+    for r in runs:
+        where = f"{r['machine'].split(',')[0]} ({r.get('date') or 'date not recorded'})"
+        groups.setdefault(where, []).append(r["seed"])
+    return "; ".join(f"seed{'s' if len(seeds) > 1 else ''} {', '.join(map(str, seeds))} on {machine}"
+                     for machine, seeds in groups.items())
+
+
+def results_table():
+    """A Markdown table of the reference runs: ranges over seeds, machines and dates, next to the book's figures."""
+    rows = ["| notebook | data | runs | final validation accuracy (best) | test accuracy | final training accuracy "
+            "| the book's notebook, final validation |",
+            "|---|---|---|---|---|---|---|"]
+    for notebook in ("04", "06"):
+        for source in ("kaggle", "synthetic"):
+            runs = reference_runs(notebook, source)
+            if not runs:
+                continue
+            rows.append(
+                f"| {notebook} | {SOURCE_NAMES[source]} | {len(runs)}: {runs_by_machine(runs)} "
+                f"| {span([r['val_accuracy'][-1] for r in runs], 3)} "
+                f"({span([max(r['val_accuracy']) for r in runs], 3)}) "
+                f"| {span([r['test']['accuracy'] for r in runs], 3)} | {span([r['accuracy'][-1] for r in runs], 3)} "
+                f"| {BOOK_TEXT[notebook]} |")
+    return "\n".join(rows)

@@ -74,6 +74,13 @@ def test_locks_are_made_for_a_supported_python():
     assert sys.version.split()[0] in supported  # the interpreter running the tests
 
 
+def test_the_readme_states_the_same_python_range():
+    """README.md says 'Python A to B' for pyproject.toml's '>=A,<C' (B is the version before C)."""
+    specs = {spec.operator: spec.version for spec in requires_python()}
+    major, minor = specs["<"].split(".")[:2]
+    assert f"Python {specs['>=']} to {major}.{int(minor) - 1}" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
 def test_this_environment_has_the_locked_versions():
     """What `make setup` installed is what the dev lock pins (ruff and uv included)."""
     for name, req in requirements("requirements-dev.lock").items():

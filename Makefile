@@ -35,7 +35,7 @@ $(STAMP): requirements-dev.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "setup: $(PYTHON) not found; install Python $(PYTHON_RANGE) or pass PYTHON=..."; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "setup: could not create $(VENV) (on Debian: apt-get install python3-venv)"; exit 1; }
 	$(PY) -m pip install --quiet pip==$(PIP_VERSION)
-	$(PY) -m pip install --quiet --no-deps -e . || { echo "setup: installing the helpers package failed (see above); the course needs Python $(PYTHON_RANGE): pass PYTHON=... (then rm -rf $(VENV))"; exit 1; }
+	$(PY) -m pip install --quiet --no-deps -e . || { echo "setup: installing the helpers package failed (see above); the course needs Python $(PYTHON_RANGE): rm -rf $(VENV), then make setup PYTHON=<a Python in that range>"; exit 1; }
 	$(PY) -m pip install --quiet -r requirements-dev.lock || { echo "setup: pip install failed (see above); check your network or proxy, then run make setup again"; exit 1; }
 	@touch $(STAMP)
 	@echo "setup: $(VENV) is ready"

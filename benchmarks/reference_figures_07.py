@@ -11,7 +11,7 @@ that split, and draws, with the same helpers and arguments as notebook 07 in the
 
     assets/07_activations.png      every channel of every layer for the first test image (section 1)
     assets/07_filter_patterns.png  16 channels of each Conv2D, 40 gradient-ascent steps (section 2)
-    assets/07_grad_cam.png         Grad-CAM of the first two test cats and dogs (section 3)
+    assets/07_grad_cam.png         Grad-CAM of the first two test cats and dogs the model gets right (section 3)
 
 Each notebook figure is rendered at --dpi, the figures of one section are stacked into one image,
 reduced to a palette of --colours and written as PNG through a temporary file. Re-running overwrites the three files.
@@ -114,8 +114,7 @@ def grad_cam_figure(model, test_paths, test_labels, dpi):
     from helpers import inspect_model as im
     from helpers import plots
 
-    cam_paths = [p for p, l in zip(test_paths, test_labels) if l == 0][:2] + \
-                [p for p, l in zip(test_paths, test_labels) if l == 1][:2]
+    cam_paths = im.pick_examples(model, test_paths, test_labels)
     images, heatmaps, overlays, titles = [], [], [], []
     for p in cam_paths:
         xi = im.load_image(p, model)

@@ -402,3 +402,14 @@ def side_by_side(image_uint8, channel, size=None, gap=8, cmap="viridis"):
     canvas = np.full((h, 2 * w + gap, 3), 255, dtype="uint8")
     canvas[:, :w], canvas[:, w + gap:] = photo, big
     return canvas
+
+
+def pick_examples(model, paths, labels, per_class=2, look_at=12):
+    """The first per_class images of each class (0, 1) the model gets right among the first look_at; else the first."""
+    chosen = []
+    for cls in (0, 1):
+        of_class = [p for p, label in zip(paths, labels) if label == cls][:look_at]
+        probabilities = predict_probabilities(model, of_class)
+        right = [p for p, prob in zip(of_class, probabilities) if (prob >= 0.5) == bool(cls)]
+        chosen += (right + [p for p in of_class if p not in right])[:per_class]
+    return chosen

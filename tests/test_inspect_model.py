@@ -240,3 +240,14 @@ def test_inspection_works_on_a_saved_and_loaded_model(tmp_path):
         np.testing.assert_allclose(a, b, atol=1e-5)
     patterns = im.filter_patterns(loaded, im.last_conv_layer(loaded), [0, 1], steps=2, progress=False)
     assert patterns.shape == (2, 32, 32, 3)
+
+
+def test_pick_examples_takes_the_first_right_ones_of_each_class(monkeypatch):
+    paths = ["c0", "c1", "c2", "d0", "d1", "d2", "d3"]
+    labels = [0, 0, 0, 1, 1, 1, 1]
+    probs = {"c0": 0.9, "c1": 0.1, "c2": 0.2, "d0": 0.3, "d1": 0.8, "d2": 0.1, "d3": 0.7}
+    monkeypatch.setattr(im, "predict_probabilities", lambda model, ps: [probs[p] for p in ps])
+    assert im.pick_examples(None, paths, labels) == ["c1", "c2", "d1", "d3"]
+    # fewer right than asked for: the first wrong ones fill up
+    assert im.pick_examples(None, paths, labels, per_class=3, look_at=3) == ["c1", "c2", "c0",
+                                                                               "d1", "d0", "d2"]

@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PYTHON_RANGE := $(shell sed -n 's/^requires-python *= *"\(.*\)"/\1/p' pyproject.toml)
 PIP_VERSION := 26.3
 # The lock files are made for this Python and platform (see CONTRIBUTING.md, "Updating the lock files").
-LOCK_TARGET := --python-version 3.11.7 --python-platform x86_64-unknown-linux-gnu
+LOCK_TARGET := --python-version 3.11.0 --python-platform x86_64-unknown-linux-gnu
 PROFILE ?= $(or $(COURSE_PROFILE),full)
 # Empty SOURCE: `make data` and `make lab` keep the source of the split already prepared (synthetic when
 # there is none); SOURCE=... switches. quote: one shell word whatever a value holds (&, spaces, quotes).

@@ -1,9 +1,13 @@
-"""Look inside a trained convnet (section 5.4): activations, filter patterns, Grad-CAM, test-split errors."""
+"""Look inside a trained convnet (section 5.4): activations, filter patterns, Grad-CAM, the test split's worst errors.
+
+Reading image files is helpers.images' job; accuracy and the confusion matrix come from sklearn.metrics.
+"""
 import functools
 from pathlib import Path
 
 import numpy as np
 
+from . import images
 from .config import CLASSES, IMAGE_SIZE
 from .ops import dead_channels
 
@@ -38,90 +42,25 @@ def _flat_layers(model):
     return out
 
 
-def rgb8(img, background=(255, 255, 255)):
-    """Any Pillow image as 8-bit RGB, like the training photos: 16-bit and float greys scaled to 0-255,
-    palette, greyscale and CMYK converted, transparency flattened onto a white background."""
-    from PIL import Image
-
-    if img.mode.startswith("I") or img.mode == "F":  # 16/32-bit integer or float greys
-        a = np.asarray(img, dtype=np.float64)
-        top = a.max() if a.size else 0.0
-        full = (65535.0 if img.mode.startswith("I;16") else 1.0 if img.mode == "F" and top <= 1.0
-                else 255.0 if top <= 255 else 65535.0 if top <= 65535 else top)
-        img = Image.fromarray(np.clip(np.rint(a * (255.0 / full)), 0, 255).astype(np.uint8), "L")
-    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info:
-        rgba = img.convert("RGBA")
-        return Image.alpha_composite(Image.new("RGBA", rgba.size, background + (255,)), rgba).convert("RGB")
-    return img if img.mode == "RGB" else img.convert("RGB")
-
-
-def _upright(img):
-    """The image turned the way its EXIF orientation tag says (phones store photos sideways)."""
-    from PIL import ImageOps
-
-    try:
-        return ImageOps.exif_transpose(img)
-    except Exception:  # a damaged EXIF block: the pixels are still fine as stored
-        return img
+def pipeline(model):
+    """The pipeline a model was trained with (helpers.images): "dataset" with a Rescaling layer, else "generator"."""
+    return "dataset" if model is not None and rescales_inside(model) else "generator"
 
 
 def load_image(path, model=None, size=None, orient=False):
-    """One image file as the float32 (h, w, 3) array the model was trained on.
+    """One image file as the float32 (h, w, 3) array the model was trained on (helpers.images.load_image).
 
     Resizes the way training did: nearest neighbour and 1/255 scaling for ImageDataGenerator models
     (notebooks 04, 06), bilinear and raw 0-255 pixels for models with a Rescaling layer (notebook 08).
-    Every Pillow mode becomes 8-bit RGB (rgb8); orient=True first applies the EXIF orientation (a
-    learner's own photos; the training photos are read as stored, like Keras does).
+    orient=True first applies the EXIF orientation (a learner's own photos).
     """
-    import warnings
-
-    from PIL import Image, UnidentifiedImageError
-
     size = size or (input_size(model) if model is not None else IMAGE_SIZE)
-    raw = model is not None and rescales_inside(model)
-    path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"{path}: is a directory, not an image file; pass the image files in it "
-                         f"(e.g. {path}/*.jpg).")
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file; check the path.")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                img = rgb8(_upright(img) if orient else img)
-                if not raw:  # keras.utils.load_img(target_size=...) default: nearest
-                    img = img.resize((size[1], size[0]), Image.NEAREST)
-                pixels = np.asarray(img, dtype="float32")
-    except Image.DecompressionBombError as err:
-        import re
-
-        found = re.search(r"\((\d+) pixels\)", str(err))
-        count = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
-        raise ValueError(f"{path}: image too large to open safely ({count}; the limit is "
-                         f"{2 * Image.MAX_IMAGE_PIXELS:,}); use a smaller copy of the photo.") from None
-    except PermissionError:
-        raise ValueError(f"{path}: cannot be read (permission denied); check the file's permissions.") from None
-    except UnidentifiedImageError:
-        raise ValueError(f"{path}: not a readable image (not an image format Pillow knows); "
-                         "use a JPEG or PNG photo.") from None
-    except (OSError, ValueError, SyntaxError, EOFError) as err:
-        detail = str(err).replace(f" {str(path)!r}", "").replace(str(path), "the file")  # the path is said once
-        raise ValueError(f"{path}: not a readable image ({type(err).__name__}: {detail}); "
-                         "use a JPEG or PNG photo.") from None
-    if raw:  # image_dataset_from_directory resizes with tf.image.resize (bilinear)
-        import tensorflow as tf
-        pixels = tf.image.resize(pixels, size, method="bilinear").numpy()
-        return pixels.astype("float32")
-    return pixels / 255.0
+    return images.load_image(path, size, pipeline(model), orient=orient)
 
 
 def to_display(image, model=None):
     """A preprocessed image back to uint8 pixels for showing."""
-    image = np.asarray(image, dtype="float32")
-    if model is not None and rescales_inside(model):
-        return np.clip(image, 0, 255).astype("uint8")
-    return np.clip(image * 255.0, 0, 255).astype("uint8")
+    return images.to_display(image, pipeline(model))
 
 
 def split_images(split="test", model=None, limit=None, root=None):
@@ -338,20 +277,6 @@ def predict_probabilities(model, paths, batch_size=32, errors=None, orient=False
     return probs
 
 
-def confusion_matrix(labels, probs, threshold=0.5):
-    """2x2 counts: rows true class (cats, dogs), columns predicted class."""
-    labels = np.asarray(labels).astype(int)
-    predicted = (np.asarray(probs) >= threshold).astype(int)
-    matrix = np.zeros((2, 2), dtype=int)
-    np.add.at(matrix, (labels, predicted), 1)
-    return matrix
-
-
-def accuracy(labels, probs, threshold=0.5):
-    """Share of images whose thresholded probability matches the label."""
-    return float(np.mean((np.asarray(probs) >= threshold).astype(int) == np.asarray(labels)))
-
-
 def most_confident_wrong(paths, labels, probs, n=6, threshold=0.5):
     """The n misclassified images the model was surest about: [(path, true class, dog prob)]."""
     labels, probs = np.asarray(labels), np.asarray(probs)
@@ -359,49 +284,6 @@ def most_confident_wrong(paths, labels, probs, n=6, threshold=0.5):
     confidence = np.abs(probs[wrong] - 0.5)
     order = wrong[np.argsort(-confidence, kind="stable")][:n]
     return [(paths[i], CLASSES[labels[i]], float(probs[i])) for i in order]
-
-
-# --------------------------------------------------------------------------- which model
-
-def find_trained_model():
-    """(path, description) of the best saved course model: dropout+augmentation, else baseline."""
-    from . import training
-
-    for n, what in ((2, "dropout + data augmentation (notebook 06)"), (1, "baseline (notebook 04)")):
-        path = training.model_path(n)
-        if path.is_file():
-            return path, what
-    return None, None
-
-
-# --------------------------------------------------------------------------- explorer pictures
-
-def images_per_class(n_per_class=2, split="test"):
-    """{label: path} of a few test images per class for the activation explorer; {} if no data."""
-    try:
-        paths, labels = split_images(split)
-    except (FileNotFoundError, OSError):
-        return {}
-    chosen = {}
-    for label, cls in enumerate(CLASSES):
-        for path in [p for p, l in zip(paths, labels) if l == label][:n_per_class]:
-            chosen[f"{cls}/{Path(path).name}"] = str(path)
-    return chosen
-
-
-def side_by_side(image_uint8, channel, size=None, gap=8, cmap="viridis"):
-    """The input image and one activation channel (coloured, nearest-upscaled to the same size)."""
-    from PIL import Image
-
-    h, w = image_uint8.shape[:2] if size is None else size
-    photo = np.asarray(Image.fromarray(image_uint8).resize((w, h), Image.BILINEAR))
-    channel = np.asarray(channel, "float32")
-    lo, hi = float(channel.min()), float(channel.max())
-    scaled = (channel - lo) / (hi - lo) if hi > lo else np.zeros_like(channel)
-    big = np.asarray(Image.fromarray(colorize(scaled, cmap)).resize((w, h), Image.NEAREST))
-    canvas = np.full((h, 2 * w + gap, 3), 255, dtype="uint8")
-    canvas[:, :w], canvas[:, w + gap:] = photo, big
-    return canvas
 
 
 def pick_examples(model, paths, labels, per_class=2, look_at=12):

@@ -1,6 +1,8 @@
 """Plotting: one place for every figure the notebooks draw."""
 import matplotlib.pyplot as plt
 
+from .images import load_rgb
+
 
 def set_style():
     """The course's plot style: readable defaults for notebooks."""
@@ -170,7 +172,6 @@ def plot_reference_runs(runs, title, mine=None, mine_label="your run", book=None
 def show_image_grid(images, labels=None, probabilities=None, ncols=4, size=2.2, title=None):
     """Images (arrays or file paths) in a grid, titled with the label and P(dog) when given."""
     import numpy as np
-    from PIL import Image
 
     images = list(images)
     nrows = max(1, -(-len(images) // ncols))
@@ -181,7 +182,7 @@ def show_image_grid(images, labels=None, probabilities=None, ncols=4, size=2.2, 
             continue
         image = images[i]
         if not hasattr(image, "shape"):
-            image = np.asarray(Image.open(image).convert("RGB"))
+            image = load_rgb(image)
         image = np.asarray(image)
         if image.dtype != np.uint8:
             image = np.clip(image / (255.0 if image.max() > 1.0 else 1.0), 0, 1)

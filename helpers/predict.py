@@ -34,7 +34,7 @@ def default_model_path():
     """The dropout+augmentation model if saved, else the baseline, else the former's path."""
     from . import training
 
-    found, _ = inspect_model.find_trained_model()
+    found, _ = training.find_trained_model()
     return found or training.model_path(2)
 
 

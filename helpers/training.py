@@ -256,3 +256,12 @@ def chance_note(val_accuracy, profile_name, epochs):
         return None
     trained = f"{profile_name} profile" + ("" if epochs is None else f", {epochs} epochs")
     return f"validation accuracy {val_accuracy:.2f}: at chance, the model has not learned yet ({trained})"
+
+
+def find_trained_model():
+    """(path, description) of the best saved course model: dropout+augmentation, else baseline."""
+    for n, what in ((2, "dropout + data augmentation (notebook 06)"), (1, "baseline (notebook 04)")):
+        path = model_path(n)
+        if path.is_file():
+            return path, what
+    return None, None

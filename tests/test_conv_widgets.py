@@ -224,3 +224,14 @@ def test_bad_pictures_are_refused():
         widgets.conv_explorer(images={"rgb": np.zeros((10, 10, 3))})
     with pytest.raises(ValueError, match="unknown kernel"):
         widgets.conv_explorer(kernel="emboss")
+
+
+def test_columns_are_spaced_by_a_grid_gap(explorer):
+    import ipywidgets as W
+
+    assert not W.Layout().has_trait("gap")  # ipywidgets 8 would drop Layout(gap=...) silently
+    pool = widgets.pool_explorer(explorer)
+    for box in (explorer, pool):
+        rows = [child for child in box.children if isinstance(child, W.GridBox)]
+        assert len(rows) == 1 and rows[0].layout.grid_gap == "12px"
+        assert rows[0].layout.grid_template_columns == f"repeat({len(rows[0].children)}, max-content)"

@@ -158,18 +158,6 @@ def test_load_image_errors_name_the_file(tmp_path):
         im.load_image(bad)
 
 
-def test_confusion_matrix_and_accuracy_match_scikit_learn():
-    from sklearn.metrics import accuracy_score
-    from sklearn.metrics import confusion_matrix as sk_confusion
-
-    rng = np.random.default_rng(5)
-    labels = rng.integers(0, 2, 50)
-    probs = rng.random(50)
-    np.testing.assert_array_equal(im.confusion_matrix(labels, probs),
-                                  sk_confusion(labels, (probs >= 0.5).astype(int), labels=[0, 1]))
-    assert im.accuracy(labels, probs) == pytest.approx(accuracy_score(labels, probs >= 0.5))
-
-
 def test_most_confident_wrong_orders_by_confidence():
     paths = ["a", "b", "c", "d", "e"]
     labels = np.array([0, 0, 1, 1, 0])
@@ -199,7 +187,7 @@ def test_activation_explorer_shows_the_chosen_channel(tiny_split):
     from helpers import widgets
 
     model = small_convnet(size=32)
-    images = im.images_per_class(n_per_class=2)
+    images = widgets.images_per_class(n_per_class=2)
     assert len(images) == 4 and sum(k.startswith("dogs/") for k in images) == 2
     box = widgets.activation_explorer(model, images)
     assert "act-explorer" in box._dom_classes

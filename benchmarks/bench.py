@@ -519,7 +519,7 @@ def ab_rows(settings, estimates):
         "img/s", "no: within noise" if abs(gain) < 0.05 else ("worth trying" if gain > 0 else "no: slower"))
     for nb in ("04", "06"):
         plain, fast = estimates[f"{nb}_plain"]["epoch_s"], estimates[f"{nb}_decoded_once"]["epoch_s"]
-        kept = ("yes (helpers default)" if fast < plain * 0.97 else
+        kept = ("yes (a line in notebooks 04 and 06)" if fast < plain * 0.97 else
                 "yes: same batches, not slower (within noise)" if fast <= plain * 1.03 else "no: slower")
         row(f"decode_once_{nb}", plain, fast,
             "s/epoch", kept, digits=0)

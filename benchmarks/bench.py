@@ -25,20 +25,47 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 import helpers  # noqa: E402, F401  (sets the course's TensorFlow defaults before TensorFlow loads)
-from helpers import config, speed  # noqa: E402
+from helpers import config, measure, models, speed  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results.json"
 QUICK_RESULTS = REPO / "build" / "bench" / "results-quick.json"
 README = REPO / "benchmarks" / "README.md"
 TABLE_START, TABLE_END = "<!-- results:start -->", "<!-- results:end -->"
 
+# Results are keyed by these short ids; the labels are only for people and may change freely.
+LABELS = {
+    "onednn_off": "oneDNN off (TensorFlow's default here)",
+    "onednn_on": "oneDNN on (course default)",
+    "onednn_on_interop1": "oneDNN on, 1 inter-op thread",
+    "flow_rescale": "flow_from_directory, rescale only",
+    "flow_rescale_decoded_once": "flow_from_directory, rescale only, decoded once",
+    "tfdata_rescale": "tf.data + preprocessing layers, rescale only",
+    "tfdata_rescale_cached": "tf.data + preprocessing layers, rescale only, cached",
+    "flow_augmented": "flow_from_directory, augmented",
+    "flow_augmented_decoded_once": "flow_from_directory, augmented, decoded once",
+    "tfdata_augmented": "tf.data + preprocessing layers, augmented",
+    "tfdata_augmented_cached": "tf.data + preprocessing layers, augmented, cached",
+    "04_plain": "04, plain",
+    "04_decoded_once": "04, decoded once",
+    "06_plain": "06, plain",
+    "06_decoded_once": "06, decoded once",
+    "onednn_training": "oneDNN kernels (TF_ENABLE_ONEDNN_OPTS=1), training",
+    "onednn_inference": "oneDNN kernels, inference",
+    "interop1": "1 inter-op thread instead of TensorFlow's 2 (training)",
+    "xla": "XLA jit_compile=True (training)",
+    "eval_batch100": "Evaluation batch 100 instead of 20",
+    "decode_once_04": "Decode + resize once per run: notebook 04's epoch (full profile, end to end)",
+    "decode_once_06": "Decode + resize once per run: notebook 06's epoch (full profile, end to end)",
+}
+RESULTS_FORMAT = 2  # 1: keyed by the labels of the time (read through OLD_KEYS)
+
 # Settings fixed at TensorFlow start-up, compared in child processes.
 PROCESS_SETTINGS = {
-    "oneDNN off (TensorFlow's default here)": {"TF_ENABLE_ONEDNN_OPTS": "0"},
-    "oneDNN on (course default)": {"TF_ENABLE_ONEDNN_OPTS": "1"},
-    "oneDNN on, 1 inter-op thread": {"TF_ENABLE_ONEDNN_OPTS": "1", "TF_NUM_INTEROP_THREADS": "1"},
+    "onednn_off": {"TF_ENABLE_ONEDNN_OPTS": "0"},
+    "onednn_on": {"TF_ENABLE_ONEDNN_OPTS": "1"},
+    "onednn_on_interop1": {"TF_ENABLE_ONEDNN_OPTS": "1", "TF_NUM_INTEROP_THREADS": "1"},
 }
-DEFAULT_SETTING = "oneDNN on (course default)"
+DEFAULT_SETTING = "onednn_on"
 
 
 # ---------------------------------------------------------------- machine
@@ -70,91 +97,37 @@ def machine():
 
 # ---------------------------------------------------------------- timing helpers
 
-class EpochTimer:
-    """Keras callback factory: wall time of each epoch's training part and validation part."""
-
-    @staticmethod
-    def make():
-        import keras
-
-        class Timer(keras.callbacks.Callback):
-            """Records (train seconds, validation seconds) per epoch."""
-
-            def __init__(self):
-                super().__init__()
-                self.epochs = []
-
-            def on_epoch_begin(self, epoch, logs=None):
-                self.start, self.test_start, self.test_end = time.perf_counter(), None, None
-
-            def on_test_begin(self, logs=None):
-                self.test_start = time.perf_counter()
-
-            def on_test_end(self, logs=None):
-                self.test_end = time.perf_counter()
-
-            def on_epoch_end(self, epoch, logs=None):
-                end = time.perf_counter()
-                train_end = self.test_start or end
-                val = (self.test_end - self.test_start) if self.test_start else 0.0
-                self.epochs.append((train_end - self.start, val))
-
-        return Timer()
-
-
 def median(values):
     """The median of a non-empty list (None for an empty one)."""
     return statistics.median(values) if values else None
 
 
-def random_images(n, seed=0):
-    """n uniform random 150x150x3 float32 images and 0/1 labels."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    return (rng.random((n,) + config.IMAGE_SIZE + (3,), dtype=np.float32),
-            rng.integers(0, 2, (n, 1)).astype("float32"))
-
-
 def training_rates(model, x, y, batch_size, epochs):
     """Images/s of each epoch of model.fit on in-memory tensors, after one warm-up epoch."""
-    timer = EpochTimer.make()
+    timer = measure.epoch_timer()
     model.fit(x, y, batch_size=batch_size, epochs=epochs + 1, shuffle=False, verbose=0, callbacks=[timer])
-    return [len(x) / t for t, _ in timer.epochs[1:]]
+    return [len(x) / t for t, _ in timer.parts[1:]]
 
 
 def inference_rate(model, x, batch_size, repeats):
     """Images/s of model.predict on in-memory tensors (median of repeats, after a warm-up)."""
     model.predict(x[:batch_size * 2], batch_size=batch_size, verbose=0)
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model.predict(x, batch_size=batch_size, verbose=0)
-        rates.append(len(x) / (time.perf_counter() - start))
-    return median(rates)
+    return len(x) / measure.time_calls(lambda: model.predict(x, batch_size=batch_size, verbose=0), repeats, 0)
 
 
 def evaluation_rate(model, x, y, batch_size, repeats):
     """Images/s of model.evaluate (what validation runs) at one batch size."""
     model.evaluate(x[:batch_size * 2], y[:batch_size * 2], batch_size=batch_size, verbose=0)
-    rates = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model.evaluate(x, y, batch_size=batch_size, verbose=0)
-        rates.append(len(x) / (time.perf_counter() - start))
-    return median(rates)
+    return len(x) / measure.time_calls(lambda: model.evaluate(x, y, batch_size=batch_size, verbose=0), repeats, 0)
 
 
 def baseline(jit_compile=False, seed=0):
     """The chapter's compiled baseline (listing 5.5), optionally XLA-compiled."""
     import keras
 
-    from helpers import models
-
     keras.utils.set_random_seed(seed)
-    model = models.build_baseline()
-    model.compile(loss="binary_crossentropy", optimizer=keras.optimizers.RMSprop(learning_rate=1e-4),
-                  metrics=["accuracy"], jit_compile=jit_compile)
+    model = models.compile_model(models.build_baseline())
+    model.jit_compile = jit_compile  # explicit, as the setting compared; read when fit first traces
     return model
 
 
@@ -163,9 +136,9 @@ def baseline(jit_compile=False, seed=0):
 def compute_child(quick, in_process_ab):
     """Matmul, training and inference rates in this process's TensorFlow setting (a dict)."""
     n_train, epochs = (60, 2) if quick else (200, 3)
-    x, y = random_images(n_train)
-    out = {"matmul_gflops": speed.matmul_gflops(repeats=4 if quick else 8)}
+    out = {"matmul_gflops": measure.matmul_gflops(repeats=4 if quick else 8)}
     model = baseline()
+    x, y = speed.random_batch(model, n_train)
     flops = speed.training_flops_per_image(model)
     rates = training_rates(model, x, y, 20, epochs)
     out["train_images_per_s"] = median(rates)
@@ -175,7 +148,7 @@ def compute_child(quick, in_process_ab):
     if in_process_ab:
         out.update(in_process_comparisons(model, x, y, quick))
         out["layers"] = layer_times(model, 20, 3 if quick else 10)
-    out["matmul_gflops_after"] = speed.matmul_gflops(repeats=4 if quick else 8)
+    out["matmul_gflops_after"] = measure.matmul_gflops(repeats=4 if quick else 8)
     return out
 
 
@@ -231,9 +204,9 @@ def layer_times(model, batch_size, repeats):
     full()
     times = {"step": []}
     for _ in range(repeats):
-        times["step"].append(speed.time_calls(full, 1, warmup=0))
+        times["step"].append(measure.time_calls(full, 1, warmup=0))
         for layer, _, call in steps:
-            times.setdefault(layer.name, []).append(speed.time_calls(call, 1, warmup=0))
+            times.setdefault(layer.name, []).append(measure.time_calls(call, 1, warmup=0))
     rows = [{"layer": f"{type(layer).__name__} {tuple(layer.output.shape[1:])}",
              "training_gflop_per_image": speed.TRAINING_PASSES * 2 * macs / 1e9,
              "ms_per_batch": median(times[layer.name]) * 1e3,
@@ -248,7 +221,7 @@ def run_children(quick, rounds, log):
     results = {name: [] for name in PROCESS_SETTINGS}
     for r in range(rounds):
         for name, env in PROCESS_SETTINGS.items():
-            log(f"  round {r + 1}/{rounds}: {name}")
+            log(f"  round {r + 1}/{rounds}: {LABELS[name]}")
             child_env = {**os.environ, **env}
             if "TF_NUM_INTEROP_THREADS" not in env:
                 child_env.pop("TF_NUM_INTEROP_THREADS", None)
@@ -257,7 +230,7 @@ def run_children(quick, rounds, log):
             args += ["--in-process-ab"] if name == DEFAULT_SETTING else []
             proc = subprocess.run(args, env=child_env, capture_output=True, text=True)
             if proc.returncode != 0:
-                raise RuntimeError(f"benchmark child for {name!r} failed:\n{proc.stderr[-3000:]}")
+                raise RuntimeError(f"benchmark child for {LABELS[name]!r} failed:\n{proc.stderr[-3000:]}")
             results[name].append(json.loads(proc.stdout.strip().splitlines()[-1]))
     return results
 
@@ -281,10 +254,7 @@ def summarise_children(results):
 
 def pipeline_rate(iterator, batches):
     """Images/s drawing `batches` batches from a flow_from_directory iterator."""
-    n = min(batches, len(iterator))
-    start = time.perf_counter()
-    images = sum(len(iterator[i][0]) for i in range(n))
-    return images / (time.perf_counter() - start)
+    return measure.images_per_second(measure.generator_batches(iterator), limit=batches)[1]
 
 
 def warm(iterator):
@@ -318,9 +288,7 @@ def tf_data_pipeline(folder, augment, cache, batch_size=20):
 
 def dataset_rate(ds, batches):
     """Images/s of one pass over up to `batches` batches of a tf.data pipeline."""
-    start = time.perf_counter()
-    images = sum(int(x.shape[0]) for x, _ in ds.take(batches))
-    return images / (time.perf_counter() - start)
+    return measure.images_per_second(ds.take(batches))[1]
 
 
 def measure_pipelines(split_root, quick, log):
@@ -331,22 +299,22 @@ def measure_pipelines(split_root, quick, log):
     train_dir = split_root / "train"
     out = {}
     for augment in (False, True):
-        label = "augmented" if augment else "rescale only"
+        mode = "augmented" if augment else "rescale"
         datagen = training.augmenting_datagen() if augment else training.rescaling_datagen()
         with contextlib.redirect_stdout(sys.stderr):
             plain = training.flow(datagen, "train", 20, directory=split_root)
             fast = speed.decode_once(training.flow(datagen, "train", 20, directory=split_root))
-        log(f"  flow_from_directory, {label}")
-        out[f"flow_from_directory, {label}"] = pipeline_rate(plain, batches)
+        log(f"  {LABELS[f'flow_{mode}']}")
+        out[f"flow_{mode}"] = pipeline_rate(plain, batches)
         warm(fast)
-        out[f"flow_from_directory, {label}, decoded once"] = pipeline_rate(fast, batches)
-        log(f"  tf.data, {label}")
+        out[f"flow_{mode}_decoded_once"] = pipeline_rate(fast, batches)
+        log(f"  {LABELS[f'tfdata_{mode}']}")
         ds = tf_data_pipeline(train_dir, augment, cache=False)
         dataset_rate(ds, 2)
-        out[f"tf.data + preprocessing layers, {label}"] = dataset_rate(ds, batches)
+        out[f"tfdata_{mode}"] = dataset_rate(ds, batches)
         cached = tf_data_pipeline(train_dir, augment, cache=True)
         dataset_rate(cached, 10 ** 6)  # fill the cache
-        out[f"tf.data + preprocessing layers, {label}, cached"] = dataset_rate(cached, batches)
+        out[f"tfdata_{mode}_cached"] = dataset_rate(cached, batches)
     return out
 
 
@@ -357,15 +325,15 @@ def end_to_end(split_root, quick, rounds, log):
 
     Alternates plain flow_from_directory with decode-once (warm) so both see the same load.
     """
-    from helpers import models, training
+    from helpers import training
 
     steps, val_steps = (4, 3) if quick else (25, 10)
     runs = {}
     for r in range(rounds):
         for augment in (False, True):
             for cached in (False, True):
-                key = f"{'06 augmented' if augment else '04 rescale'}, {'decoded once' if cached else 'plain'}"
-                log(f"  round {r + 1}/{rounds}: {key}")
+                key = f"{'06' if augment else '04'}_{'decoded_once' if cached else 'plain'}"
+                log(f"  round {r + 1}/{rounds}: {LABELS[key]}")
                 with contextlib.redirect_stdout(sys.stderr):
                     batch = 32 if augment else 20
                     train, validation = training.make_generators(batch, augment=augment, directory=split_root)
@@ -373,10 +341,10 @@ def end_to_end(split_root, quick, rounds, log):
                     speed.decode_once(train), speed.decode_once(validation)
                     warm(train), warm(validation)
                 model = models.compile_model(models.build_dropout_model() if augment else models.build_baseline())
-                timer = EpochTimer.make()
+                timer = measure.epoch_timer()
                 model.fit(train, epochs=2, steps_per_epoch=steps, validation_data=validation,
                           validation_steps=val_steps, verbose=0, callbacks=[timer])
-                train_s, val_s = timer.epochs[-1]
+                train_s, val_s = timer.parts[-1]
                 runs.setdefault(key, []).append({"train_s_per_image": train_s / (steps * batch),
                                                  "val_s_per_image": val_s / (val_steps * batch)})
     return {key: {k: median([v[k] for v in values]) for k in values[0]} for key, values in runs.items()}
@@ -387,13 +355,12 @@ def epoch_estimates(e2e, decode_s_per_image, profile="full"):
     p = config.get_profile(profile)
     train_images, val_images = 2 * p.train, 2 * p.validation
     out = {}
-    for notebook, key_base, epochs in (("04", "04 rescale", p.baseline_epochs),
-                                       ("06", "06 augmented", p.augmented_epochs)):
-        for mode in ("plain", "decoded once"):
-            rates = e2e[f"{key_base}, {mode}"]
+    for notebook, epochs in (("04", p.baseline_epochs), ("06", p.augmented_epochs)):
+        for mode in ("plain", "decoded_once"):
+            rates = e2e[f"{notebook}_{mode}"]
             epoch = train_images * rates["train_s_per_image"] + val_images * rates["val_s_per_image"]
-            first = (train_images + val_images) * decode_s_per_image if mode == "decoded once" else 0.0
-            out[f"{notebook}, {mode}"] = {"epoch_s": epoch, "epochs": epochs,
+            first = (train_images + val_images) * decode_s_per_image if mode == "decoded_once" else 0.0
+            out[f"{notebook}_{mode}"] = {"epoch_s": epoch, "epochs": epochs,
                                           "run_min": (epoch * epochs + first) / 60}
     return out
 
@@ -433,7 +400,7 @@ def convnet_accuracy(split_root, epochs):
     """The baseline convnet's validation accuracy per epoch on the same split (decode once)."""
     import keras
 
-    from helpers import models, training
+    from helpers import training
 
     keras.utils.set_random_seed(config.SEED)
     with contextlib.redirect_stdout(sys.stderr):
@@ -468,7 +435,7 @@ def bench_data(quick, data_dir, log):
 
 def fmt(value, digits=0):
     """A number for the table, or '-'."""
-    return "-" if value is None else f"{value:,.{digits}f}"
+    return measure.fmt(value, f",.{digits}f", none="-")
 
 
 def table(results):
@@ -490,12 +457,12 @@ def table(results):
          f"{fmt(d['train_fraction_of_matmul'], 2)} of the matmul rate"),
         ("Baseline inference, batch 20", f"{fmt(d['inference_images_per_s'], 1)} images/s"),
     ]
-    for name, rate in results["pipelines"].items():
-        rows.append((f"Input ({results['data']['source']}): {name}", f"{fmt(rate)} images/s"))
-    for name, rate in results.get("pipelines_photos", {}).items():
-        rows.append((f"Input (photos): {name}", f"{fmt(rate)} images/s"))
-    for name, est in results["estimates"].items():
-        rows.append((f"Notebook {name} (full profile, this data)",
+    for key, rate in results["pipelines"].items():
+        rows.append((f"Input ({results['data']['source']}): {LABELS[key]}", f"{fmt(rate)} images/s"))
+    for key, rate in results.get("pipelines_photos", {}).items():
+        rows.append((f"Input (photos): {LABELS[key]}", f"{fmt(rate)} images/s"))
+    for key, est in results["estimates"].items():
+        rows.append((f"Notebook {LABELS[key]} (full profile, this data)",
                      f"{fmt(est['epoch_s'])} s/epoch, {fmt(est['run_min'])} min for {est['epochs']} epochs"))
     if "difficulty" in results:
         diff = results["difficulty"]
@@ -522,39 +489,39 @@ def table(results):
                         "not resolved: the step and the layers were timed under different load") + " | - | - |")
     lines += ["", "| Speed-up (A/B, alternating) | Before | After | Kept |", "|---|---|---|---|"]
     for ab in results["ab"]:
-        lines.append(f"| {ab['name']} | {ab['before']} | {ab['after']} | {ab['kept']} |")
+        lines.append(f"| {LABELS[ab['id']]} | {ab['before']} | {ab['after']} | {ab['kept']} |")
     return "\n".join(lines)
 
 
 def ab_rows(settings, estimates):
     """Before/after rows for every speed-up tried, with the decision each measurement supports."""
-    off, on = settings["oneDNN off (TensorFlow's default here)"], settings[DEFAULT_SETTING]
-    inter = settings["oneDNN on, 1 inter-op thread"]
+    off, on, inter = settings["onednn_off"], settings[DEFAULT_SETTING], settings["onednn_on_interop1"]
     rows = []
 
-    def row(name, before, after, unit, kept, digits=1):
-        rows.append({"name": name, "before": f"{fmt(before, digits)} {unit}", "after": f"{fmt(after, digits)} {unit}",
+    def row(key, before, after, unit, kept, digits=1):
+        rows.append({"id": key, "name": LABELS[key], "before": f"{fmt(before, digits)} {unit}",
+                     "after": f"{fmt(after, digits)} {unit}",
                      "kept": kept, "before_value": before, "after_value": after})
 
-    row("oneDNN kernels (TF_ENABLE_ONEDNN_OPTS=1), training", off["train_images_per_s"], on["train_images_per_s"],
+    row("onednn_training", off["train_images_per_s"], on["train_images_per_s"],
         "img/s", "yes (course default)")
-    row("oneDNN kernels, inference", off["inference_images_per_s"], on["inference_images_per_s"], "img/s",
+    row("onednn_inference", off["inference_images_per_s"], on["inference_images_per_s"], "img/s",
         "yes (course default)")
     gain = inter["train_images_per_s"] / on["train_images_per_s"] - 1
-    row("1 inter-op thread instead of TensorFlow's 2 (training)", on["train_images_per_s"],
+    row("interop1", on["train_images_per_s"],
         inter["train_images_per_s"], "img/s", "no: within noise" if abs(gain) < 0.05 else
         ("worth trying" if gain > 0 else "no: slower"))
     gain = on["xla_on_images_per_s"] / on["xla_off_images_per_s"] - 1
-    row("XLA jit_compile=True (training)", on["xla_off_images_per_s"], on["xla_on_images_per_s"], "img/s",
+    row("xla", on["xla_off_images_per_s"], on["xla_on_images_per_s"], "img/s",
         "no: slower" if gain < -0.05 else ("no: within noise" if gain < 0.05 else "worth trying"))
     gain = on["eval_batch100_images_per_s"] / on["eval_batch20_images_per_s"] - 1
-    row("Evaluation batch 100 instead of 20", on["eval_batch20_images_per_s"], on["eval_batch100_images_per_s"],
+    row("eval_batch100", on["eval_batch20_images_per_s"], on["eval_batch100_images_per_s"],
         "img/s", "no: within noise" if abs(gain) < 0.05 else ("worth trying" if gain > 0 else "no: slower"))
     for nb in ("04", "06"):
-        plain, fast = estimates[f"{nb}, plain"]["epoch_s"], estimates[f"{nb}, decoded once"]["epoch_s"]
-        kept = ("yes (helpers default)" if fast < plain * 0.97 else
+        plain, fast = estimates[f"{nb}_plain"]["epoch_s"], estimates[f"{nb}_decoded_once"]["epoch_s"]
+        kept = ("yes (a line in notebooks 04 and 06)" if fast < plain * 0.97 else
                 "yes: same batches, not slower (within noise)" if fast <= plain * 1.03 else "no: slower")
-        row(f"Decode + resize once per run: notebook {nb}'s epoch (full profile, end to end)", plain, fast,
+        row(f"decode_once_{nb}", plain, fast,
             "s/epoch", kept, digits=0)
     return rows
 
@@ -569,6 +536,51 @@ def write_readme_table(markdown):
     tmp = README.with_suffix(".md.tmp")
     tmp.write_text(f"{head}{TABLE_START}\n{markdown}\n{TABLE_END}{tail}", encoding="utf-8")
     os.replace(tmp, README)
+
+
+# ---------------------------------------------------------------- results files
+
+# Format 1 keyed its sections by the labels of the time: frozen here, so that relabelling never breaks reading.
+OLD_KEYS = {
+    "oneDNN off (TensorFlow's default here)": "onednn_off", "oneDNN on (course default)": "onednn_on",
+    "oneDNN on, 1 inter-op thread": "onednn_on_interop1",
+    "flow_from_directory, rescale only": "flow_rescale",
+    "flow_from_directory, rescale only, decoded once": "flow_rescale_decoded_once",
+    "tf.data + preprocessing layers, rescale only": "tfdata_rescale",
+    "tf.data + preprocessing layers, rescale only, cached": "tfdata_rescale_cached",
+    "flow_from_directory, augmented": "flow_augmented",
+    "flow_from_directory, augmented, decoded once": "flow_augmented_decoded_once",
+    "tf.data + preprocessing layers, augmented": "tfdata_augmented",
+    "tf.data + preprocessing layers, augmented, cached": "tfdata_augmented_cached",
+    "04 rescale, plain": "04_plain", "04 rescale, decoded once": "04_decoded_once",
+    "06 augmented, plain": "06_plain", "06 augmented, decoded once": "06_decoded_once",
+    "04, plain": "04_plain", "04, decoded once": "04_decoded_once",
+    "06, plain": "06_plain", "06, decoded once": "06_decoded_once",
+    "oneDNN kernels (TF_ENABLE_ONEDNN_OPTS=1), training": "onednn_training",
+    "oneDNN kernels, inference": "onednn_inference",
+    "1 inter-op thread instead of TensorFlow's 2 (training)": "interop1",
+    "XLA jit_compile=True (training)": "xla", "Evaluation batch 100 instead of 20": "eval_batch100",
+    "Decode + resize once per run: notebook 04's epoch (full profile, end to end)": "decode_once_04",
+    "Decode + resize once per run: notebook 06's epoch (full profile, end to end)": "decode_once_06",
+}
+KEYED_SECTIONS = ("settings", "settings_runs", "pipelines", "pipelines_photos", "end_to_end", "estimates")
+
+
+def upgrade(results):
+    """Results of any format as the current one: sections keyed by id, every A/B row with its id."""
+    if results.get("format", 1) >= RESULTS_FORMAT:
+        return results
+    out = {"format": RESULTS_FORMAT, **results}
+    for section in KEYED_SECTIONS:
+        if section in results:
+            out[section] = {OLD_KEYS[key]: value for key, value in results[section].items()}
+    out["ab"] = [{"id": OLD_KEYS[row["name"]], **row} for row in results.get("ab", [])]
+    return out
+
+
+def read_results(path):
+    """A results file, old or new, in the current format."""
+    return upgrade(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
 # ---------------------------------------------------------------- main
@@ -596,7 +608,7 @@ def main(argv=None):
         return 0
 
     if args.render:
-        results = json.loads(Path(args.out or RESULTS).read_text(encoding="utf-8"))
+        results = read_results(Path(args.out or RESULTS))
         markdown = table(results)
         print(markdown)
         if not args.no_readme and not args.out:
@@ -609,7 +621,7 @@ def main(argv=None):
     def log(msg):
         print(f"[{time.perf_counter() - started:6.0f}s] {msg}", file=sys.stderr, flush=True)
 
-    results = {"quick": args.quick, "machine": machine()}
+    results = {"format": RESULTS_FORMAT, "quick": args.quick, "machine": machine()}
     log(f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores")
     model = baseline()
     results["flops"] = {"forward_per_image": speed.forward_flops_per_image(model),
@@ -630,7 +642,7 @@ def main(argv=None):
         results["pipelines_photos"] = measure_pipelines(photos, args.quick, log)
     log("end-to-end fits, plain vs decode once (alternating)")
     results["end_to_end"] = end_to_end(split_root, args.quick, rounds, log)
-    decode_s = 1 / results["pipelines"]["flow_from_directory, rescale only"]
+    decode_s = 1 / results["pipelines"]["flow_rescale"]
     results["estimates"] = epoch_estimates(results["end_to_end"], decode_s)
     results["ab"] = ab_rows(results["settings"], results["estimates"])
     if not args.no_difficulty:

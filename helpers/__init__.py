@@ -16,8 +16,6 @@ def setup_notebook(seed=None):
     colab.bootstrap()  # on Google Colab only: install the pinned requirements, prepare the photos
     quiet.import_tensorflow()  # without the log lines TensorFlow writes before its logging is set up
     config.set_seed(seed)
-    from . import speed
-    speed.apply_defaults()  # decode each image once per run: same batches, less waiting
     try:
         from . import plots
         plots.set_style()

@@ -1,18 +1,18 @@
-"""Speed on this machine: FLOPs from layer shapes, timings, fit-time estimates and decode-once loading.
+"""Speed estimates before long work: FLOPs from layer shapes, fit-time estimates and decode-once loading.
 
     training_flops_per_image(model)   # ~1.4e9 for the chapter's baseline (forward x 3)
-    matmul_gflops()                   # TensorFlow's own float32 matmul rate: the reference limit
     announce_fit_time(model, train, epochs, validation=validation)  # "about N minutes on this machine"
     decode_once(iterator)             # flow_from_directory that decodes and resizes each image once
 """
 import contextlib
 import copy
 import random
-import time
 
 import numpy as np
 
+from . import keras_internals
 from .config import get_profile
+from .measure import time_calls
 
 # Training costs about three forward passes: the forward pass, the gradient with respect to the
 # activations and the gradient with respect to the weights, each as many multiply-adds.
@@ -47,25 +47,7 @@ def training_flops_per_image(model):
     return TRAINING_PASSES * forward_flops_per_image(model)
 
 
-# ---------------------------------------------------------------- timings
-
-def matmul_gflops(n=2048, repeats=8, rounds=3):
-    """TensorFlow's float32 n x n matmul rate in GFLOP/s (best of a few rounds): the machine's limit."""
-    import tensorflow as tf
-
-    a = tf.random.stateless_normal((n, n), seed=(1, 2))
-    b = tf.random.stateless_normal((n, n), seed=(3, 4))
-    matmul = tf.function(tf.linalg.matmul)
-    matmul(a, b).numpy()  # trace and warm up
-    best = 0.0
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(repeats):
-            c = matmul(a, b)
-        c.numpy()
-        best = max(best, 2 * n ** 3 * repeats / (time.perf_counter() - start) / 1e9)
-    return best
-
+# ---------------------------------------------------------------- the timings an estimate is made of
 
 def random_batch(model, batch_size, seed=0):
     """A batch of uniform [0, 1) images and 0/1 labels shaped for the model, from its own generator."""
@@ -75,18 +57,6 @@ def random_batch(model, batch_size, seed=0):
     x = rng.random(shape, dtype=np.float32)
     y = rng.integers(0, 2, (batch_size, units)).astype("float32")
     return x, y
-
-
-def time_calls(call, steps, warmup=1):
-    """Median seconds per call of call(), after warmup calls (which trace and fill caches)."""
-    for _ in range(warmup):
-        call()
-    times = []
-    for _ in range(max(steps, 1)):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def training_step_seconds(model, batch_size=20, steps=5, warmup=2):
@@ -212,108 +182,21 @@ def announce_fit_time(model, train, epochs, steps_per_epoch=None, validation=Non
 
 # ---------------------------------------------------------------- decode and resize once per run
 
-_ORIGINAL_BATCHES = None  # DirectoryIterator's own batch method, kept while the faster one is installed
-_DECODE_ONCE_DEFAULT = False
-
-
-def _load_pixels(iterator, j):
-    """Image j as load_img + img_to_array give it, decoded and resized only the first time."""
-    from keras.src.legacy.preprocessing import image as legacy_image
-
-    pixels = iterator._decode_once_cache.get(j)
-    if pixels is None:
-        utils = legacy_image.image_utils
-        img = utils.load_img(iterator.filepaths[j], color_mode=iterator.color_mode,
-                             target_size=iterator.target_size, interpolation=iterator.interpolation,
-                             keep_aspect_ratio=iterator.keep_aspect_ratio)
-        x = utils.img_to_array(img, data_format=iterator.data_format)
-        if hasattr(img, "close"):
-            img.close()
-        small = x.astype(np.uint8)
-        pixels = small if np.array_equal(small, x) else x  # 8-bit images: 4x less memory
-        iterator._decode_once_cache[j] = pixels
-    return pixels.astype(iterator.dtype)
-
-
-def _decode_once_batches(self, index_array):
-    """DirectoryIterator's batch with cached pixels and the same random transforms, in the same order."""
-    if getattr(self, "_decode_once_cache", None) is None:
-        if not _DECODE_ONCE_DEFAULT:
-            return _ORIGINAL_BATCHES(self, index_array)
-        self._decode_once_cache = {}
-    if self.save_to_dir or self.class_mode not in {"binary", "sparse", "categorical", "input", None}:
-        return _ORIGINAL_BATCHES(self, index_array)
-    batch_x = np.zeros((len(index_array),) + self.image_shape, dtype=self.dtype)
-    for i, j in enumerate(index_array):
-        x = _load_pixels(self, j)
-        if self.image_data_generator:
-            params = self.image_data_generator.get_random_transform(x.shape)
-            x = self.image_data_generator.apply_transform(x, params)
-            x = self.image_data_generator.standardize(x)
-        batch_x[i] = x
-    if self.class_mode == "input":
-        return batch_x, batch_x.copy()
-    if self.class_mode is None:
-        return batch_x
-    if self.class_mode == "categorical":
-        batch_y = np.zeros((len(batch_x), len(self.class_indices)), dtype=self.dtype)
-        batch_y[np.arange(len(batch_x)), self.classes[index_array]] = 1.0
-    else:
-        batch_y = self.classes[index_array].astype(self.dtype)
-    return batch_x, batch_y
-
-
-def _install_decode_once():
-    """Give flow_from_directory's iterator class the decode-once batch method (idempotent)."""
-    global _ORIGINAL_BATCHES
-    from keras.src.legacy.preprocessing.image import DirectoryIterator
-
-    if _ORIGINAL_BATCHES is None:
-        _ORIGINAL_BATCHES = DirectoryIterator._get_batches_of_transformed_samples
-        DirectoryIterator._get_batches_of_transformed_samples = _decode_once_batches
-    return DirectoryIterator
-
-
 def decode_once(iterator):
     """Make a flow_from_directory iterator decode and resize each file once per run, then reuse the pixels.
 
     Batches are bit-for-bit the same, in the same order (augmentation still draws new transforms
     every epoch); only the JPEG decoding and resizing are skipped after a file's first use.
-    Costs about 67 KB of memory per 150x150 colour image. Returns the same iterator.
+    Costs about 67 KB of memory per 150x150 colour image. Changes only this iterator; returns it.
     """
-    if not isinstance(iterator, _install_decode_once()):
-        raise TypeError("decode_once needs a flow_from_directory iterator, "
-                        f"not {type(iterator).__name__}.")
-    if getattr(iterator, "_decode_once_cache", None) is None:
-        iterator._decode_once_cache = {}
-    return iterator
-
-
-def decode_once_by_default(enabled=True):
-    """Every flow_from_directory iterator decodes each file once from its next batch on (see decode_once)."""
-    global _DECODE_ONCE_DEFAULT
-    _install_decode_once()
-    _DECODE_ONCE_DEFAULT = bool(enabled)
-    return _DECODE_ONCE_DEFAULT
+    return keras_internals.decode_once(iterator)
 
 
 def decodes_once(iterator):
-    """True when a flow_from_directory iterator decodes each file once (by itself or by default)."""
-    if _ORIGINAL_BATCHES is None or not hasattr(iterator, "filepaths"):
-        return False
-    return _DECODE_ONCE_DEFAULT or getattr(iterator, "_decode_once_cache", None) is not None
+    """True when a flow_from_directory iterator decodes each file once (decode_once was applied)."""
+    return keras_internals.decodes_once(iterator)
 
 
 def cached_images(iterator):
     """How many decoded images a decode_once iterator holds, and their size in megabytes."""
-    cache = getattr(iterator, "_decode_once_cache", None) or {}
-    return len(cache), sum(a.nbytes for a in cache.values()) / 1e6
-
-
-def apply_defaults(environ=None):
-    """The course's speed-ups that leave results unchanged: decode once (COURSE_DECODE_ONCE=0 turns it off)."""
-    import os
-
-    environ = os.environ if environ is None else environ
-    enabled = environ.get("COURSE_DECODE_ONCE", "1").strip() != "0"
-    return {"decode_once": decode_once_by_default(enabled)}
+    return keras_internals.cached_images(iterator)

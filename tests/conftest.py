@@ -1,5 +1,4 @@
 """Shared fixtures: every test gets its own data and models folders, never the learner's."""
-import sys
 
 import numpy as np
 import pytest
@@ -35,12 +34,3 @@ def write_split(root, per_split=None, size=(64, 48), seed=0):
 def tiny_split(tmp_path):
     """A tiny random-image split in cats_and_dogs_small's layout (not the synthetic set)."""
     return write_split(tmp_path / "data" / "cats_and_dogs_small")
-
-
-@pytest.fixture(autouse=True)
-def keras_own_decoding():
-    """Each test starts with ImageDataGenerator's own decoding (notebooks turn decode-once on)."""
-    speed = sys.modules.get("helpers.speed")
-    if speed is not None and speed._DECODE_ONCE_DEFAULT:
-        speed.decode_once_by_default(False)
-    yield

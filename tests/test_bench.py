@@ -12,36 +12,75 @@ from helpers import speed  # noqa: E402
 
 
 def test_epoch_estimates_from_end_to_end_rates():
-    e2e = {f"{nb}, {mode}": {"train_s_per_image": t, "val_s_per_image": v}
-           for nb, mode, t, v in [("04 rescale", "plain", 0.03, 0.01), ("04 rescale", "decoded once", 0.02, 0.005),
-                                  ("06 augmented", "plain", 0.04, 0.01), ("06 augmented", "decoded once", 0.03, 0.005)]}
+    e2e = {f"{nb}_{mode}": {"train_s_per_image": t, "val_s_per_image": v}
+           for nb, mode, t, v in [("04", "plain", 0.03, 0.01), ("04", "decoded_once", 0.02, 0.005),
+                                  ("06", "plain", 0.04, 0.01), ("06", "decoded_once", 0.03, 0.005)]}
     est = bench.epoch_estimates(e2e, decode_s_per_image=0.002, profile="full")
     # Full profile: 2,000 training and 1,000 validation images per epoch; 30 and 100 epochs.
-    assert est["04, plain"] == {"epoch_s": pytest.approx(70.0), "epochs": 30, "run_min": pytest.approx(35.0)}
-    assert est["04, decoded once"]["epoch_s"] == pytest.approx(45.0)
-    assert est["04, decoded once"]["run_min"] == pytest.approx((45.0 * 30 + 3000 * 0.002) / 60)
-    assert est["06, plain"]["run_min"] == pytest.approx(90.0 * 100 / 60)
+    assert est["04_plain"] == {"epoch_s": pytest.approx(70.0), "epochs": 30, "run_min": pytest.approx(35.0)}
+    assert est["04_decoded_once"]["epoch_s"] == pytest.approx(45.0)
+    assert est["04_decoded_once"]["run_min"] == pytest.approx((45.0 * 30 + 3000 * 0.002) / 60)
+    assert est["06_plain"]["run_min"] == pytest.approx(90.0 * 100 / 60)
 
 
-def test_ab_rows_keep_only_clear_wins():
+def ab_inputs():
+    """Settings and estimates as a run records them (ids), with hand-picked rates."""
     def setting(train, infer=50.0, **extra):
         return {"train_images_per_s": train, "inference_images_per_s": infer, **extra}
 
-    settings = {"oneDNN off (TensorFlow's default here)": setting(15.0, 60.0),
+    settings = {"onednn_off": setting(15.0, 60.0),
                 bench.DEFAULT_SETTING: setting(30.0, 120.0, xla_off_images_per_s=30.0, xla_on_images_per_s=20.0,
                                                eval_batch20_images_per_s=120.0, eval_batch100_images_per_s=121.0),
-                "oneDNN on, 1 inter-op thread": setting(29.5)}
-    estimates = {"04, plain": {"epoch_s": 60.0}, "04, decoded once": {"epoch_s": 50.0},
-                 "06, plain": {"epoch_s": 60.0}, "06, decoded once": {"epoch_s": 60.5}}
-    rows = {r["name"]: r for r in bench.ab_rows(settings, estimates)}
-    assert rows["oneDNN kernels (TF_ENABLE_ONEDNN_OPTS=1), training"]["after_value"] == 30.0
-    assert rows["1 inter-op thread instead of TensorFlow's 2 (training)"]["kept"] == "no: within noise"
-    assert rows["XLA jit_compile=True (training)"]["kept"] == "no: slower"
-    assert rows["Evaluation batch 100 instead of 20"]["kept"] == "no: within noise"
-    epoch04 = rows["Decode + resize once per run: notebook 04's epoch (full profile, end to end)"]
-    assert (epoch04["before_value"], epoch04["after_value"], epoch04["kept"]) == (60.0, 50.0, "yes (helpers default)")
-    epoch06 = rows["Decode + resize once per run: notebook 06's epoch (full profile, end to end)"]
-    assert epoch06["kept"] == "yes: same batches, not slower (within noise)"
+                "onednn_on_interop1": setting(29.5)}
+    estimates = {"04_plain": {"epoch_s": 60.0}, "04_decoded_once": {"epoch_s": 50.0},
+                 "06_plain": {"epoch_s": 60.0}, "06_decoded_once": {"epoch_s": 60.5}}
+    return settings, estimates
+
+
+def test_ab_rows_keep_only_clear_wins():
+    rows = {r["id"]: r for r in bench.ab_rows(*ab_inputs())}
+    assert rows["onednn_training"]["after_value"] == 30.0
+    assert rows["onednn_training"]["name"] == "oneDNN kernels (TF_ENABLE_ONEDNN_OPTS=1), training"
+    assert rows["interop1"]["kept"] == "no: within noise"
+    assert rows["xla"]["kept"] == "no: slower"
+    assert rows["eval_batch100"]["kept"] == "no: within noise"
+    epoch04 = rows["decode_once_04"]
+    assert (epoch04["before_value"], epoch04["after_value"]) == (60.0, 50.0)
+    assert epoch04["kept"] == "yes (a line in notebooks 04 and 06)"
+    assert rows["decode_once_06"]["kept"] == "yes: same batches, not slower (within noise)"
+
+
+def test_every_id_has_a_label_and_old_labels_map_to_ids():
+    assert set(bench.PROCESS_SETTINGS) <= set(bench.LABELS)
+    assert set(bench.OLD_KEYS.values()) <= set(bench.LABELS)
+    assert {r["id"] for r in bench.ab_rows(*ab_inputs())} <= set(bench.LABELS)
+
+
+def test_old_results_files_read_as_ids():
+    old = {"settings": {"oneDNN on (course default)": {"train_images_per_s": 1.0}},
+           "pipelines": {"flow_from_directory, rescale only": 5.0, "tf.data + preprocessing layers, augmented": 6.0},
+           "end_to_end": {"06 augmented, decoded once": {"train_s_per_image": 0.1}},
+           "estimates": {"04, plain": {"epoch_s": 1.0}},
+           "ab": [{"name": "XLA jit_compile=True (training)", "before": "1 img/s"}]}
+    new = bench.upgrade(old)
+    assert new["format"] == bench.RESULTS_FORMAT
+    assert new["settings"] == {"onednn_on": {"train_images_per_s": 1.0}}
+    assert new["pipelines"] == {"flow_rescale": 5.0, "tfdata_augmented": 6.0}
+    assert list(new["end_to_end"]) == ["06_decoded_once"] and list(new["estimates"]) == ["04_plain"]
+    assert new["ab"][0]["id"] == "xla"
+    assert bench.upgrade(new) is new  # current files pass unchanged
+
+
+def test_the_recorded_results_render_and_survive_a_new_label(monkeypatch):
+    assert json.loads(bench.RESULTS.read_text(encoding="utf-8"))["format"] == bench.RESULTS_FORMAT  # converted
+    results = bench.read_results(bench.RESULTS)
+    table = bench.table(results)
+    assert "| Input (synthetic): flow_from_directory, rescale only |" in table
+    monkeypatch.setitem(bench.LABELS, "flow_rescale", "flow_from_directory, rescaled")
+    monkeypatch.setitem(bench.LABELS, "xla", "XLA (jit_compile=True), training")
+    table = bench.table(results)
+    assert "| Input (synthetic): flow_from_directory, rescaled |" in table
+    assert "| XLA (jit_compile=True), training |" in table
 
 
 def test_record_parses_what_the_notebook_prints(tmp_path):

@@ -86,4 +86,4 @@ def test_import_reader_resolves_every_form():
     """Relative, absolute, package and submodule imports, read by hand from three modules."""
     assert imported_modules("data.split") == {"config", "data.folders"}
     assert imported_modules("exercises.dataset") == {"config", "data", "data.split", "exercises.core"}
-    assert imported_modules("helpers") >= {"colab", "config", "plots", "speed"}
+    assert imported_modules("helpers") >= {"colab", "config", "plots", "quiet"}

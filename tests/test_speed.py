@@ -1,4 +1,4 @@
-"""FLOPs from layer shapes, fit-time estimates and decode-once loading (no timing is asserted)."""
+"""FLOPs from layer shapes and fit-time estimates (no timing is asserted); decode-once: test_keras_internals.py."""
 from pathlib import Path
 
 import keras
@@ -39,70 +39,6 @@ def test_baseline_flops_by_hand():
     assert speed.training_flops_per_image(model) == pytest.approx(1.42e9, rel=0.01)
     # Dropout changes no multiply-add.
     assert speed.training_flops_per_image(models.build_dropout_model()) == 6 * macs
-
-
-def all_batches(iterator, epochs=2):
-    """Every batch of a few epochs, as the training loop sees them (epoch end reshuffles)."""
-    out = []
-    for _ in range(epochs):
-        out += [iterator[i] for i in range(len(iterator))]
-        iterator.on_epoch_end()
-    return out
-
-
-@pytest.mark.parametrize("augment", [False, True])
-def test_decode_once_batches_are_bit_for_bit_the_same(tiny_split, augment):
-    datagen = training.augmenting_datagen() if augment else training.rescaling_datagen()
-    results = []
-    for cached in (False, True):
-        np.random.seed(7)
-        iterator = training.flow(datagen, "train", batch_size=5, seed=None)
-        if cached:
-            assert speed.decode_once(iterator) is iterator
-        results.append((all_batches(iterator), np.random.random()))
-    (plain, plain_next), (fast, fast_next) = results
-    assert plain_next == fast_next  # the global random stream moved exactly as much
-    for (x0, y0), (x1, y1) in zip(plain, fast):
-        np.testing.assert_array_equal(x0, x1)
-        np.testing.assert_array_equal(y0, y1)
-        assert x0.dtype == x1.dtype and y0.dtype == y1.dtype
-    assert speed.cached_images(iterator)[0] == iterator.samples == 12
-
-
-def test_decode_once_reads_each_file_once(tiny_split, monkeypatch):
-    from keras.src.legacy.preprocessing import image as legacy_image
-
-    iterator = speed.decode_once(training.flow(training.rescaling_datagen(), "validation", 3))
-    calls = []
-    real = legacy_image.image_utils.load_img
-    monkeypatch.setattr(legacy_image.image_utils, "load_img",
-                        lambda path, **kw: calls.append(path) or real(path, **kw))
-    all_batches(iterator, epochs=3)
-    assert sorted(calls) == sorted(iterator.filepaths)
-    assert speed.decode_once(iterator) is iterator  # applying twice changes nothing
-
-
-def test_decode_once_by_default_covers_new_iterators(tiny_split):
-    plain = training.flow(training.rescaling_datagen(), "train", batch_size=6)
-    assert not speed.decodes_once(plain)
-    expected = all_batches(plain)
-    try:
-        speed.decode_once_by_default()
-        fast = training.flow(training.rescaling_datagen(), "train", batch_size=6)
-        assert speed.decodes_once(fast)
-        for (x0, y0), (x1, y1) in zip(expected, all_batches(fast)):
-            np.testing.assert_array_equal(x0, x1)
-            np.testing.assert_array_equal(y0, y1)
-        assert speed.cached_images(fast)[0] == 12
-        assert speed.cached_images(fast)[1] == pytest.approx(12 * 150 * 150 * 3 / 1e6)
-    finally:
-        speed.decode_once_by_default(False)
-    assert not speed.decodes_once(training.flow(training.rescaling_datagen(), "train", batch_size=6))
-
-
-def test_decode_once_rejects_other_data():
-    with pytest.raises(TypeError, match="flow_from_directory"):
-        speed.decode_once(np.zeros((2, 150, 150, 3)))
 
 
 def fit_losses(tiny_split, cached, announce):
@@ -164,15 +100,3 @@ def test_announce_is_silent_in_the_quick_profile(capsys):
     est = speed.announce_fit_time(model, np.zeros((4, 8, 8, 2)), 30, steps_per_epoch=2, quick=True)
     assert est["train_batches"] == 2 and est["total_s"] > 0
     assert "about" in capsys.readouterr().out
-
-
-def test_defaults_turn_decode_once_on_unless_told_not_to():
-    try:
-        assert speed.apply_defaults({}) == {"decode_once": True}
-        assert speed.apply_defaults({"COURSE_DECODE_ONCE": "0"}) == {"decode_once": False}
-        import helpers
-
-        helpers.setup_notebook()  # what every notebook's first cell runs
-        assert speed._DECODE_ONCE_DEFAULT
-    finally:
-        speed.decode_once_by_default(False)

@@ -1,7 +1,48 @@
-"""Two input pipelines measured side by side: throughput, time per epoch, lines of code (notebook 08)."""
+"""Timers and tables: what a run measured (notebook 08's comparison and benchmarks/bench.py).
+
+    time_calls(call, steps)           # median seconds per call
+    epoch_timer()                     # Keras callback: seconds per epoch, and its training/validation parts
+    images_per_second(batches)        # throughput of an input pipeline read once
+    table(rows, header)               # a plain-text table
+
+Estimates made before long work live in `speed`; this module only times what actually ran.
+"""
 import json
+import statistics
 import time
 from pathlib import Path
+
+
+def time_calls(call, steps, warmup=1):
+    """Median seconds per call of call(), after warmup calls (which trace and fill caches)."""
+    for _ in range(warmup):
+        call()
+    times = []
+    for _ in range(max(steps, 1)):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return float(statistics.median(times))
+
+
+def matmul_gflops(n=2048, repeats=8, rounds=3):
+    """TensorFlow's float32 n x n matmul rate in GFLOP/s (best of a few rounds): the machine's limit."""
+    import tensorflow as tf
+
+    a = tf.random.stateless_normal((n, n), seed=(1, 2))
+    b = tf.random.stateless_normal((n, n), seed=(3, 4))
+    matmul = tf.function(tf.linalg.matmul)
+    matmul(a, b).numpy()  # trace and warm up
+    best = 0.0
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for _ in range(repeats):
+            c = matmul(a, b)
+        c.numpy()
+        best = max(best, 2 * n ** 3 * repeats / (time.perf_counter() - start) / 1e9)
+    return best
+
+
 
 
 def images_per_second(batches, limit=None):
@@ -22,20 +63,33 @@ def generator_batches(iterator):
 
 
 def epoch_timer():
-    """A Keras callback recording each epoch's wall-clock seconds in `.seconds`."""
+    """A Keras callback recording each epoch's wall-clock seconds in `.seconds`, split in `.parts`.
+
+    `.parts` holds (training seconds, validation seconds) per epoch; both lists restart with every fit.
+    """
     import keras
 
     class EpochTimer(keras.callbacks.Callback):
-        """Seconds per epoch, training and validation included."""
+        """Seconds per epoch, training and validation included, and the two parts apart."""
 
         def on_train_begin(self, logs=None):
-            self.seconds = []
+            self.seconds, self.parts = [], []
 
         def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
+            self._start, self._test_start, self._test_end = time.perf_counter(), None, None
+
+        def on_test_begin(self, logs=None):
+            self._test_start = time.perf_counter()
+
+        def on_test_end(self, logs=None):
+            self._test_end = time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self._start)
+            end = time.perf_counter()
+            train_end = self._test_start or end
+            validation = (self._test_end - self._test_start) if self._test_start else 0.0
+            self.seconds.append(end - self._start)
+            self.parts.append((train_end - self._start, validation))
 
     return EpochTimer()
 

@@ -1,0 +1,103 @@
+"""The private Keras API that decode-once relies on: these fail loudly when Keras changes it."""
+import copy
+import inspect
+
+import numpy as np
+import pytest
+
+from helpers import keras_internals, speed, training
+
+
+def all_batches(iterator, epochs=2):
+    """Every batch of a few epochs, as the training loop sees them (epoch end reshuffles)."""
+    out = []
+    for _ in range(epochs):
+        out += [iterator[i] for i in range(len(iterator))]
+        iterator.on_epoch_end()
+    return out
+
+
+def keras_classes():
+    """Keras' classes a flow_from_directory iterator is made of (its whole MRO, inside Keras)."""
+    cls = keras_internals.directory_iterator_class()
+    return [c for c in cls.__mro__ if c.__module__.startswith("keras")]
+
+
+def class_dicts():
+    """A snapshot of every attribute of Keras' iterator classes and of ImageDataGenerator."""
+    from tensorflow.keras.preprocessing.image import ImageDataGenerator
+
+    return {c: dict(vars(c)) for c in keras_classes() + [ImageDataGenerator]}
+
+
+def test_flow_from_directory_still_returns_the_class_decode_once_expects(tiny_split):
+    iterator = training.flow(training.rescaling_datagen(), "train", batch_size=5)
+    assert type(iterator) is keras_internals.directory_iterator_class()
+
+
+def test_the_private_batch_method_is_still_there_with_its_signature():
+    method = getattr(keras_internals.directory_iterator_class(), keras_internals.PRIVATE_METHOD)
+    assert list(inspect.signature(method).parameters) == ["self", "index_array"]
+    utils = keras_internals.image_utils()
+    assert list(inspect.signature(utils.load_img).parameters) == [
+        "path", "color_mode", "target_size", "interpolation", "keep_aspect_ratio"]
+    assert "data_format" in inspect.signature(utils.img_to_array).parameters
+
+
+@pytest.mark.parametrize("augment", [False, True])
+def test_decode_once_batches_are_keras_own_bit_for_bit(tiny_split, augment):
+    datagen = training.augmenting_datagen() if augment else training.rescaling_datagen()
+    results = []
+    for cached in (False, True):
+        np.random.seed(7)
+        iterator = training.flow(datagen, "train", batch_size=5, seed=None)
+        if cached:
+            assert speed.decode_once(iterator) is iterator
+        results.append((all_batches(iterator), np.random.random()))
+    (plain, plain_next), (fast, fast_next) = results
+    assert plain_next == fast_next  # the global random stream moved exactly as much
+    for (x0, y0), (x1, y1) in zip(plain, fast, strict=True):
+        np.testing.assert_array_equal(x0, x1)
+        np.testing.assert_array_equal(y0, y1)
+        assert x0.dtype == x1.dtype and y0.dtype == y1.dtype
+    assert speed.cached_images(iterator)[0] == iterator.samples == 12
+    assert speed.cached_images(iterator)[1] == pytest.approx(12 * 150 * 150 * 3 / 1e6)
+
+
+def test_decode_once_reads_each_file_once(tiny_split, monkeypatch):
+    iterator = speed.decode_once(training.flow(training.rescaling_datagen(), "validation", 3))
+    utils = keras_internals.image_utils()
+    calls = []
+    real = utils.load_img
+    monkeypatch.setattr(utils, "load_img", lambda path, **kw: calls.append(path) or real(path, **kw))
+    all_batches(iterator, epochs=3)
+    assert sorted(calls) == sorted(iterator.filepaths)
+    assert speed.decode_once(iterator) is iterator  # applying twice changes nothing
+    twin = copy.copy(iterator)  # what speed.batch_seconds times
+    all_batches(twin, epochs=1)
+    assert len(calls) == len(iterator.filepaths)
+
+
+def test_decode_once_changes_only_the_iterator_it_is_given(tiny_split):
+    before = class_dicts()
+    fast = speed.decode_once(training.flow(training.rescaling_datagen(), "train", batch_size=6))
+    plain = training.flow(training.rescaling_datagen(), "train", batch_size=6)
+    assert class_dicts() == before
+    assert speed.decodes_once(fast) and not speed.decodes_once(plain)
+    all_batches(plain, epochs=1)
+    assert speed.cached_images(plain) == (0, 0.0)
+
+
+def test_setup_notebook_leaves_keras_classes_untouched(tiny_split):
+    import helpers
+
+    before = class_dicts()
+    helpers.setup_notebook()  # what every notebook's first cell runs
+    assert class_dicts() == before
+    iterator = training.flow(training.rescaling_datagen(), "train", batch_size=6)
+    assert not speed.decodes_once(iterator)
+
+
+def test_decode_once_rejects_other_data():
+    with pytest.raises(TypeError, match="flow_from_directory"):
+        speed.decode_once(np.zeros((2, 150, 150, 3)))

@@ -35,7 +35,6 @@ BATCH_PHOTOS = 64  # photos read and checked together ...
 BATCH_BYTES = 32 << 20  # ... holding at most about this many bytes in memory
 SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 KAGGLE_COMPETITION = "dogs-vs-cats"
-PREFIX = {"cats": "cat", "dogs": "dog"}  # class folder -> Kaggle file prefix
 
 
 class SourceError(RuntimeError):
@@ -54,6 +53,9 @@ class Source:
     sha256: str | None
     license: str
     layout: str
+    # The archive has its own validation folder but no test folder: validation and test are carved from it.
+    own_validation: bool = False
+    kaggle_cli: bool = False  # downloaded by the kaggle command (an account), not from `urls`
 
 
 SOURCES = {
@@ -71,12 +73,12 @@ SOURCES = {
          "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip"),
         "cats_and_dogs_filtered.zip", 68_606_236, None,
         "a subset of the Kaggle Dogs vs. Cats images; see the README's license notes",
-        "cats_and_dogs_filtered/{train,validation}/{cats,dogs}/cat.N.jpg"),
+        "cats_and_dogs_filtered/{train,validation}/{cats,dogs}/cat.N.jpg", own_validation=True),
     "kaggle": Source(
         "kaggle", "Kaggle's Dogs vs. Cats competition (25,000 photos, needs a Kaggle account)",
         (), "dogs-vs-cats.zip", None, None,
         "Kaggle competition rules: use for the competition and study only, do not re-publish",
-        "dogs-vs-cats.zip > train.zip > train/cat.N.jpg"),
+        "dogs-vs-cats.zip > train.zip > train/cat.N.jpg", kaggle_cli=True),
 }
 
 # Which archive entries are images, per layout: (regex, groups -> (pool, class, index)).
@@ -240,7 +242,7 @@ def obtain_archive(spec, archive=None, url=None, sha256=None, progress=True):
                 "It was not used. Download it again, or pass --sha256 for a different, trusted copy.")
         return path, actual
     folder = downloads_dir()
-    if spec.name == "kaggle" and url is None:
+    if spec.kaggle_cli and url is None:
         path = kaggle_download(folder)
         return path, verify_file(path, size, digest)
     target = folder / spec.filename
@@ -332,7 +334,7 @@ def photo_entries(zf, layout):
         if m is None:
             ignored.append(info.filename)
             continue
-        cls = "cats" if m.group("cls").lower() == "cat" else "dogs"
+        cls = config.class_folder(m.group("cls"))
         pool = m.groupdict().get("pool", "train").lower()
         photos.append((cls, int(m.group("index")), pool, info))
     pool_order = {"train": 0, "validation": 1}
@@ -340,7 +342,7 @@ def photo_entries(zf, layout):
     seen = set()
     for cls, index, _, info in photos:
         if (cls, index) in seen:
-            raise SourceError(f"The archive holds two images for {PREFIX[cls]}.{index}.jpg "
+            raise SourceError(f"The archive holds two images for {config.kaggle_name(cls, index)} "
                               f"(one is {info.filename}); it is not a known release.")
         seen.add((cls, index))
     return photos, ignored
@@ -434,12 +436,12 @@ def normalise(zf, layout, out, progress=True, workers=None):
     def skip(photo, reason):
         cls, index, _, info = photo
         counts[cls]["skipped"] += 1
-        skipped.append({"entry": info.filename, "name": f"{PREFIX[cls]}.{index}.jpg", "reason": reason})
+        skipped.append({"entry": info.filename, "name": config.kaggle_name(cls, index), "reason": reason})
 
     def flush(executor):
         for (photo, data), reason in zip(batch, _check_batch(executor, batch)):
             cls, index, pool, info = photo
-            name = f"{PREFIX[cls]}.{index}.jpg"
+            name = config.kaggle_name(cls, index)
             if reason is None:
                 (out / "train" / name).write_bytes(data)
                 sums.append(f"{hashlib.sha256(data).hexdigest()}  train/{name}")
@@ -467,7 +469,7 @@ def normalise(zf, layout, out, progress=True, workers=None):
                 held = 0
         bar.update(len(batch))
         flush(executor)
-    order = {name: k for k, name in enumerate(f"{PREFIX[c]}.{i}.jpg" for c, i, _, _ in photos)}
+    order = {name: k for k, name in enumerate(config.kaggle_name(c, i) for c, i, _, _ in photos)}
     skipped.sort(key=lambda s: order[s["name"]])
     (out / CHECKSUMS).write_text("\n".join(sums) + "\n", encoding="utf-8")
     for cls in config.CLASSES:
@@ -537,72 +539,26 @@ def source_problem(dest, report):
     return None
 
 
-def notes_for(source, pools):
+def notes_for(spec, pools):
     """Plain-language notes about a source's split, stored in the report and printed."""
-    if source != "google":
+    if not spec.own_validation:
         return []
     val = pools.get("validation", {})
-    sizes = split_limits("google", pools)
+    sizes = split_limits(spec, pools)
     held = ", ".join(f"{v['count']} {c}" for c, v in val.items())
-    return [("Google's archive has no test split: validation and test are both carved from its "
+    return [(f"{spec.name.capitalize()}'s archive has no test split: validation and test are both carved from its "
              f"validation folder ({held}), "
              f"at most {sizes['validation']} + {sizes['test']} per class; train comes from its "
              f"train folder (at most {sizes['train']} per class).")]
 
 
-def split_limits(source, pools):
+def split_limits(spec, pools):
     """Largest images per class each split can have for a source (None = no limit)."""
-    if source != "google" or "validation" not in pools:
+    if not spec.own_validation or "validation" not in pools:
         return {"train": None, "validation": None, "test": None}
     train = min(v["count"] for v in pools.get("train", {}).values()) if pools.get("train") else 0
     val = min(v["count"] for v in pools["validation"].values())
     return {"train": train, "validation": val // 2, "test": val - val // 2}
-
-
-def _index(path):
-    """The N of cat.N.jpg."""
-    return int(Path(path).name.split(".")[1])
-
-
-def pooled_plan(source_dir, images, profile, verbose=True):
-    """The split plan for a source with its own validation folder (Google's), else None.
-
-    Train takes the first images of the archive's train folder; validation and test are carved from
-    its validation folder (first half, second half), all in index order. Sizes are capped at what the
-    folders hold, and the sizes used are printed.
-    """
-    report = read_report(source_dir)
-    pools = (report or {}).get("pools", {})
-    if "validation" not in pools or "train" not in pools:
-        return None
-    members = {}
-    for cls in config.CLASSES:
-        def within(pool):
-            r = pools[pool].get(cls)
-            return [p for p in images[cls] if r and r["first"] <= _index(p) <= r["last"]]
-        members[cls] = {"train": within("train"), "validation": within("validation")}
-    n_train = min(len(m["train"]) for m in members.values())
-    n_held = min(len(m["validation"]) for m in members.values())
-    sizes = {"train": min(profile.train, n_train), "validation": min(profile.validation, n_held // 2)}
-    sizes["test"] = min(profile.test, n_held - sizes["validation"])
-    if min(sizes.values()) < 1:
-        raise ValueError(f"The {report['source']} images in {source_dir} hold {n_train} train and {n_held} "
-                         "validation images per class: too few to make a split.")
-    plan = {}
-    for cls in config.CLASSES:
-        held = members[cls]["validation"]
-        plan[("train", cls)] = members[cls]["train"][:sizes["train"]]
-        plan[("validation", cls)] = held[:sizes["validation"]]
-        plan[("test", cls)] = held[sizes["validation"]:sizes["validation"] + sizes["test"]]
-    if verbose:
-        wanted = profile.split_sizes()
-        note = ("" if sizes == wanted else
-                f" (the {profile.name} profile asks for {wanted['train']}/{wanted['validation']}/"
-                f"{wanted['test']}; the archive holds {n_train} train and {n_held} validation per class)")
-        print(f"{report['source']}: the archive has no test split, so validation and test are carved "
-              f"from its validation folder. Sizes used per class: train {sizes['train']}, validation "
-              f"{sizes['validation']}, test {sizes['test']}{note}.")
-    return plan
 
 
 def build(spec, archive, archive_sha, dest, progress=True):
@@ -627,8 +583,8 @@ def build(spec, archive, archive_sha, dest, progress=True):
             "archive": Path(archive).name, "archive_size": Path(archive).stat().st_size,
             "archive_sha256": archive_sha, "layout": layout,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "split_limits": split_limits(spec.name, result["pools"]),
-            "notes": notes_for(spec.name, result["pools"]), **result,
+            "split_limits": split_limits(spec, result["pools"]),
+            "notes": notes_for(spec, result["pools"]), **result,
         }
         write_report(work, report)
         swap_in(work, dest)

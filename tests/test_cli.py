@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def tiny_profile(monkeypatch):
     """A 'tiny' profile (3/1/1 per class) for in-process runs of the command."""
-    monkeypatch.setitem(config.PROFILES, "tiny", config.Profile(name="tiny", train=3, validation=1, test=1, baseline_epochs=1, baseline_batch=20,
-                   augmented_epochs=1, augmented_batch=32, description="for tests"))
+    monkeypatch.setitem(config.PROFILES, "tiny", config.Profile(name="tiny", train=3, validation=1, test=1,
+        baseline_epochs=1, baseline_batch=20, augmented_epochs=1, augmented_batch=32, description="for tests"))
 
 
 def run_cli(*args, env=None):
@@ -82,8 +82,8 @@ def test_status_accepts_a_split_capped_by_its_source(tiny_profile, monkeypatch, 
     capsys.readouterr()
     # The same split read under a bigger profile whose sizes the source could not fill: built for
     # "tiny" it asks for a rebuild; recorded as planned for that profile it is only reported as capped.
-    monkeypatch.setitem(config.PROFILES, "big", config.Profile(name="big", train=5, validation=2, test=2, baseline_epochs=1, baseline_batch=20,
-                   augmented_epochs=1, augmented_batch=32, description="bigger"))
+    monkeypatch.setitem(config.PROFILES, "big", config.Profile(name="big", train=5, validation=2, test=2,
+        baseline_epochs=1, baseline_batch=20, augmented_epochs=1, augmented_batch=32, description="bigger"))
     assert main(["status", "--profile", "big"]) == 0
     assert "prepared for the tiny profile" in capsys.readouterr().out
     manifest_path = config.small_dataset_dir() / "manifest.json"

@@ -11,8 +11,8 @@ from PIL import Image
 from helpers import config, data
 from helpers.data import split as split_mod
 
-TINY = config.Profile(name="tiny", train=3, validation=2, test=2, baseline_epochs=1, baseline_batch=20,
-                   augmented_epochs=1, augmented_batch=32, description="for tests")
+TINY = config.Profile(name="tiny", train=3, validation=2, test=2,
+        baseline_epochs=1, baseline_batch=20, augmented_epochs=1, augmented_batch=32, description="for tests")
 # Non-contiguous, unsorted-looking indices: index order is numeric (cat.10 after cat.9).
 INDICES = [0, 2, 3, 5, 9, 10, 11, 20, 100]
 
@@ -112,8 +112,8 @@ def test_incomplete_or_different_split_is_rebuilt(source):
     (dest / "train" / "cats" / "cat.0.jpg").unlink()
     data.make_small_dataset(source, profile=TINY)
     assert tree(dest) == before
-    bigger = config.Profile(name="tiny2", train=4, validation=2, test=2, baseline_epochs=1, baseline_batch=20,
-                   augmented_epochs=1, augmented_batch=32, description="for tests")
+    bigger = config.Profile(name="tiny2", train=4, validation=2, test=2,
+        baseline_epochs=1, baseline_batch=20, augmented_epochs=1, augmented_batch=32, description="for tests")
     counts = data.make_small_dataset(source, profile=bigger)
     assert counts["train"] == {"cats": 4, "dogs": 4}
     assert names(dest, "validation", "cats") == ["cat.9.jpg", "cat.10.jpg"]
@@ -210,8 +210,8 @@ def test_require_split_names_empty_folders(tiny_split):
 @pytest.fixture
 def tiny_profile(monkeypatch):
     """A 'tiny' profile (4/2/2 per class) that config and the command line accept."""
-    profile = config.Profile(name="tiny", train=4, validation=2, test=2, baseline_epochs=1, baseline_batch=20,
-                   augmented_epochs=1, augmented_batch=32, description="for tests")
+    profile = config.Profile(name="tiny", train=4, validation=2, test=2,
+        baseline_epochs=1, baseline_batch=20, augmented_epochs=1, augmented_batch=32, description="for tests")
     monkeypatch.setitem(config.PROFILES, "tiny", profile)
     return profile
 
@@ -233,8 +233,8 @@ def test_prepare_draws_the_synthetic_source_once(tiny_profile, monkeypatch):
     data.prepare("synthetic", profile="tiny")
     assert len(calls) == 1  # complete source reused
     monkeypatch.setenv("COURSE_PROFILE", "tiny")
-    smaller = config.Profile(name="tiny", train=2, validation=1, test=1, baseline_epochs=1, baseline_batch=20,
-                   augmented_epochs=1, augmented_batch=32, description="for tests")
+    smaller = config.Profile(name="tiny", train=2, validation=1, test=1,
+        baseline_epochs=1, baseline_batch=20, augmented_epochs=1, augmented_batch=32, description="for tests")
     monkeypatch.setitem(config.PROFILES, "tiny", smaller)
     data.prepare()
     assert len(calls) == 1 and data.split_counts()["train"] == {"cats": 2, "dogs": 2}

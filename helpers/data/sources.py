@@ -23,8 +23,9 @@ from pathlib import Path, PurePosixPath
 from PIL import Image, UnidentifiedImageError
 
 from .. import config
+from ..files import sha256_file
 from .download import (DiskSpaceError, DownloadError, VerificationError, check_free_space, download,
-                       human_bytes, set_aside, sha256_file, url_problem, verify_file)
+                       human_bytes, set_aside, url_problem, verify_file)
 from .folders import data_lock, lock_folder, remove_quietly, swap_in, tidy
 
 REPORT = "report.json"

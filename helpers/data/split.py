@@ -5,7 +5,6 @@ From a folder of cat.N.jpg / dog.N.jpg, images are taken in index order per clas
 files and the full profile that is the book's cat.0-999 / 1000-1499 / 1500-1999). The split is built
 in a temporary folder and swapped in with a rename, so an interrupted run never leaves half a split.
 """
-import hashlib
 import json
 import os
 import re
@@ -13,6 +12,7 @@ import shutil
 from pathlib import Path
 
 from .. import config
+from ..files import sha256_file  # notebook 03 calls it as split.sha256_file
 from .folders import data_lock, lock_folder, remove_quietly, swap_in, tidy
 
 KAGGLE_NAME = re.compile(r"^(cat|dog)\.(\d+)\.jpe?g$", re.IGNORECASE)
@@ -106,15 +106,6 @@ def check_enough(images, profile, source_dir):
             f"the {profile.name} profile needs {need} of each ({profile.train} train + "
             f"{profile.validation} validation + {profile.test} test). Use a bigger source or "
             "COURSE_PROFILE=quick.")
-
-
-def sha256_file(path, chunk=1 << 20):
-    """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def split_counts(dest=None):

@@ -58,6 +58,19 @@ def test_expected_error_is_one_line_and_nonzero(tiny_profile, capsys):
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
 
 
+def test_expected_errors_are_one_line_and_a_bug_keeps_its_traceback(monkeypatch, capsys):
+    from helpers.data import download, sources
+
+    for error in (sources.SourceError("no usable archive"), download.DownloadError("host unreachable"),
+                  ValueError("bad name"), FileNotFoundError("no such file")):
+        monkeypatch.setattr(data, "prepare", lambda *a, error=error, **k: (_ for _ in ()).throw(error))
+        assert main(["data", "--source", "synthetic"]) == 1
+        assert capsys.readouterr().err == f"error: {error}\n"
+    monkeypatch.setattr(data, "prepare", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("a bug")))
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["data", "--source", "synthetic"])
+
+
 def test_status_before_anything_is_prepared():
     result = run_cli("status")
     assert result.returncode == 0, result.stderr

@@ -42,9 +42,9 @@ class SourceError(RuntimeError):
     """A source could not be used; the message says why and what to do."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Source:
-    """One public place to get the dogs-vs-cats photos."""
+    """One public place to get the dogs-vs-cats photos, and what is particular to it."""
 
     name: str
     title: str
@@ -53,7 +53,8 @@ class Source:
     size: int | None  # bytes, when published
     sha256: str | None
     license: str
-    layout: str
+    layout: str  # the archive's layout, in words
+    photos: re.Pattern  # which archive entries are photos; groups: cls, index (and pool: train or validation)
     # The archive has its own validation folder but no test folder: validation and test are carved from it.
     own_validation: bool = False
     kaggle_cli: bool = False  # downloaded by the kaggle command (an account), not from `urls`
@@ -61,33 +62,31 @@ class Source:
 
 SOURCES = {
     "microsoft": Source(
-        "microsoft", "Microsoft's Kaggle Cats and Dogs archive (25,000 photos, no account needed)",
-        ("https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/"
-         "kagglecatsanddogs_5340.zip",),
-        "kagglecatsanddogs_5340.zip", 824_887_076,
-        "b7974bd00a84a99921f36ee4403f089853777b5ae8d151c76a86e64900334af9",
-        "Community Data License Agreement - Permissive 2.0 (CDLA-Permissive-2.0)",
-        "PetImages/Cat/N.jpg, PetImages/Dog/N.jpg"),
+        name="microsoft", title="Microsoft's Kaggle Cats and Dogs archive (25,000 photos, no account needed)",
+        urls=("https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/"
+              "kagglecatsanddogs_5340.zip",),
+        filename="kagglecatsanddogs_5340.zip", size=824_887_076,
+        sha256="b7974bd00a84a99921f36ee4403f089853777b5ae8d151c76a86e64900334af9",
+        license="Community Data License Agreement - Permissive 2.0 (CDLA-Permissive-2.0)",
+        layout="PetImages/Cat/N.jpg, PetImages/Dog/N.jpg",
+        photos=re.compile(r"PetImages/(?P<cls>Cat|Dog)/(?P<index>\d+)\.jpg", re.IGNORECASE)),
     "google": Source(
-        "google", "Google's cats_and_dogs_filtered (3,000 photos: 1000 train + 500 validation per class)",
-        ("https://download.mlcc.google.com/mledu-datasets/cats_and_dogs_filtered.zip",
-         "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip"),
-        "cats_and_dogs_filtered.zip", 68_606_236, None,
-        "a subset of the Kaggle Dogs vs. Cats images; see the README's license notes",
-        "cats_and_dogs_filtered/{train,validation}/{cats,dogs}/cat.N.jpg", own_validation=True),
+        name="google", title="Google's cats_and_dogs_filtered (3,000 photos: 1000 train + 500 validation per class)",
+        urls=("https://download.mlcc.google.com/mledu-datasets/cats_and_dogs_filtered.zip",
+              "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip"),
+        filename="cats_and_dogs_filtered.zip", size=68_606_236, sha256=None,
+        license="a subset of the Kaggle Dogs vs. Cats images; see the README's license notes",
+        layout="cats_and_dogs_filtered/{train,validation}/{cats,dogs}/cat.N.jpg",
+        photos=re.compile(r"cats_and_dogs_filtered/(?P<pool>train|validation)/(?P<folder>cats|dogs)/"
+                          r"(?P<cls>cat|dog)\.(?P<index>\d+)\.jpg", re.IGNORECASE),
+        own_validation=True),
     "kaggle": Source(
-        "kaggle", "Kaggle's Dogs vs. Cats competition (25,000 photos, needs a Kaggle account)",
-        (), "dogs-vs-cats.zip", None, None,
-        "Kaggle competition rules: use for the competition and study only, do not re-publish",
-        "dogs-vs-cats.zip > train.zip > train/cat.N.jpg", kaggle_cli=True),
-}
-
-# Which archive entries are images, per layout: (regex, groups -> (pool, class, index)).
-LAYOUTS = {
-    "microsoft": re.compile(r"PetImages/(?P<cls>Cat|Dog)/(?P<index>\d+)\.jpg", re.IGNORECASE),
-    "google": re.compile(r"cats_and_dogs_filtered/(?P<pool>train|validation)/(?P<folder>cats|dogs)/"
-                         r"(?P<cls>cat|dog)\.(?P<index>\d+)\.jpg", re.IGNORECASE),
-    "kaggle": re.compile(r"train/(?P<cls>cat|dog)\.(?P<index>\d+)\.jpg", re.IGNORECASE),
+        name="kaggle", title="Kaggle's Dogs vs. Cats competition (25,000 photos, needs a Kaggle account)",
+        urls=(), filename="dogs-vs-cats.zip", size=None, sha256=None,
+        license="Kaggle competition rules: use for the competition and study only, do not re-publish",
+        layout="dogs-vs-cats.zip > train.zip > train/cat.N.jpg",
+        photos=re.compile(r"train/(?P<cls>cat|dog)\.(?P<index>\d+)\.jpg", re.IGNORECASE),
+        kaggle_cli=True),
 }
 NOT_PHOTOS = re.compile(r"(^|/)(__MACOSX/|\._|Thumbs\.db$|\.DS_Store$)", re.IGNORECASE)
 
@@ -318,15 +317,15 @@ def detect_layout(names):
     """Which known layout a list of zip entry names has: microsoft, google, kaggle, kaggle-outer or None."""
     if any(PurePosixPath(n).name.lower() == "train.zip" for n in names):
         return "kaggle-outer"
-    for layout, pattern in LAYOUTS.items():
-        if any(pattern.fullmatch(n) for n in names):
+    for layout, spec in SOURCES.items():
+        if any(spec.photos.fullmatch(n) for n in names):
             return layout
     return None
 
 
 def photo_entries(zf, layout):
     """(photos, ignored): photos as (class, index, pool, ZipInfo) in index order; other entries' names."""
-    pattern = LAYOUTS[layout]
+    pattern = SOURCES[layout].photos
     photos, ignored = [], []
     for info in zf.infolist():
         if info.is_dir():

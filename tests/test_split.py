@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from helpers import config, data
+from helpers.data import folders
 from helpers.data import split as split_mod
 
 TINY = config.Profile(name="tiny", train=3, validation=2, test=2,
@@ -125,7 +126,7 @@ def test_forced_rebuild_swaps_in_a_complete_folder(source, monkeypatch):
     dest = config.small_dataset_dir()
     before = tree(dest)
     seen = {}
-    real_swap = split_mod.swap_in
+    real_swap = folders.swap_in
 
     def spy(tmp, target):
         # At the moment of the swap: the new split is complete elsewhere, the old one untouched.
@@ -133,7 +134,7 @@ def test_forced_rebuild_swaps_in_a_complete_folder(source, monkeypatch):
         seen["old"] = tree(target)
         real_swap(tmp, target)
 
-    monkeypatch.setattr(split_mod, "swap_in", spy)
+    monkeypatch.setattr(folders, "swap_in", spy)
     data.make_small_dataset(source, profile=TINY, force=True)
     assert seen["old"] == before and seen["tmp"] == before
     assert tree(dest) == before
@@ -304,6 +305,6 @@ def test_swap_in_restores_the_old_folder_when_the_last_rename_fails(tmp_path, mo
 
     monkeypatch.setattr(type(tmp), "rename", failing_rename)
     with pytest.raises(OSError):
-        split_mod.swap_in(tmp, dest)
+        folders.swap_in(tmp, dest)
     assert (dest / "kept.txt").read_text() == "old"
     assert [p.name for p in tmp_path.iterdir() if ".old-" in p.name] == []

@@ -8,15 +8,12 @@ Every run that writes holds a lock on the data folder and first tidies what inte
 (see folders.py); a split an interrupted swap left aside is put back by any call that reads it.
 """
 import json
-import os
 import random
-import shutil
 from pathlib import Path
 
 from .. import config
-from .folders import data_lock, disk_errors, lock_folder, restore_interrupted, tidy_all
-from .split import (make_small_dataset, manifest_state, pooled_plan, read_manifest, remove_stale, source_images,
-                    split_counts, swap_in)
+from .folders import building, data_lock, disk_errors, lock_folder, restore_interrupted, tidy, tidy_all
+from .split import make_small_dataset, manifest_state, pooled_plan, read_manifest, source_images, split_counts
 
 __all__ = ["prepare", "prepare_synthetic", "make_small_dataset", "split_counts", "current_source",
            "require_split", "sample_paths", "image_sizes", "available_sources", "split_state", "restore_split",
@@ -57,19 +54,14 @@ def prepare_synthetic(per_class, seed=config.SEED, force=False, workers=None):
 
     folder = config.source_dir(SYNTHETIC)
     with data_lock(lock_folder(folder)):
-        remove_stale(folder)
+        tidy(folder)
         if not force and _synthetic_complete(folder, per_class, seed):
             return folder
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = folder.parent / f".{SYNTHETIC}.tmp-{os.getpid()}"
-        try:
+        with building(folder) as tmp:
             synthetic.generate(tmp, per_class, seed=seed, workers=workers)
             (tmp / SYNTHETIC_MARKER).write_text(json.dumps({"seed": seed, "per_class": per_class,
                                                             "cue_swap": synthetic.CUE_SWAP}),
                                                 encoding="utf-8")
-            swap_in(tmp, folder)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
     return folder
 
 

@@ -224,6 +224,19 @@ def swap_in(tmp, dest):
         shutil.rmtree(old, ignore_errors=True)  # anything left is removed by the next run's tidy()
 
 
+@contextlib.contextmanager
+def building(dest):
+    """Yield a temporary sibling .<name>.tmp-PID to fill; swap it in for dest on success, remove it always."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}"
+    try:
+        yield tmp
+        swap_in(tmp, dest)
+    finally:
+        remove_quietly(tmp)
+
+
 def remove_quietly(path):
     """Delete a temporary file or folder; never raises (a clean-up must not hide the real error)."""
     path = Path(path)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .. import config
 from ..files import sha256_file  # notebook 03 calls it as split.sha256_file
-from .folders import data_lock, lock_folder, remove_quietly, swap_in, tidy
+from .folders import building, data_lock, lock_folder, tidy
 
 KAGGLE_NAME = re.compile(r"^(cat|dog)\.(\d+)\.jpe?g$", re.IGNORECASE)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
@@ -183,11 +183,6 @@ def print_counts(counts):
             print(f"total {BOOK_SPLIT_NAMES[split]} {config.kaggle_prefix(cls)} images:", counts[split][cls])
 
 
-def remove_stale(dest):
-    """Put back a split an interrupted swap left, then delete dest's temporary siblings from runs that are over."""
-    tidy(dest)
-
-
 def _write_split(tmp, plan, source, profile):
     """Copy the plan's files into tmp and write the manifest; return the counts."""
     from tqdm.auto import tqdm
@@ -222,18 +217,14 @@ def make_small_dataset(source_dir, dest=None, profile=None, force=False, source=
         check_enough(images, profile, source_dir)  # before anything is written
         plan = plan_split(images, profile)
     with data_lock(lock_folder(dest)):
-        remove_stale(dest)  # on every run: put back an interrupted swap's split, delete dead runs' folders
+        tidy(dest)  # on every run: put back an interrupted swap's split, delete dead runs' folders
         if not force and is_complete(dest, plan, source):
             counts = split_counts(dest)
             if verbose:
                 print(f"Split already complete in {dest.name}/ ({source}, {profile.name} profile): kept.")
         else:
-            tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}"
-            try:
+            with building(dest) as tmp:
                 counts = _write_split(tmp, plan, source, profile)
-                swap_in(tmp, dest)
-            finally:
-                remove_quietly(tmp)
     if verbose:
         print_counts(counts)
     return counts

@@ -10,9 +10,6 @@ import sys
 
 from . import config
 
-# Errors a learner can fix (missing files, bad names, no network): one line, no traceback.
-EXPECTED_ERRORS = (ValueError, FileNotFoundError, PermissionError, OSError, RuntimeError)
-
 
 def _apply_common(args):
     """Profile and data folder flags become the environment every helper reads."""
@@ -155,6 +152,17 @@ def _terminate(signum, frame):
     raise Terminated()
 
 
+# Bad names or options (ValueError), disk and file problems (OSError) and the data commands' own errors (a busy
+# folder, a failed download, a wrong checksum, an unusable archive) get one line; anything else is a bug and keeps
+# its traceback.
+def expected_errors():
+    """The error types a learner can fix, printed as one line without a traceback."""
+    from .data import download, folders, sources
+
+    return (ValueError, OSError, folders.BusyError, folders.DiskError, download.DownloadError,
+            download.VerificationError, download.DiskSpaceError, sources.SourceError)
+
+
 def _message(err):
     """The one line printed for an expected error; disk errors name the path and what to do."""
     if isinstance(err, OSError) and getattr(err, "errno", None) is not None:
@@ -177,7 +185,7 @@ def main(argv=None):
     except KeyboardInterrupt as err:
         print("interrupted: nothing half-written was kept; run the command again", file=sys.stderr)
         return 143 if isinstance(err, Terminated) else 130
-    except EXPECTED_ERRORS as err:
+    except expected_errors() as err:
         print(f"error: {_message(err)}", file=sys.stderr)
         return 1
     finally:

@@ -6,12 +6,16 @@ from pathlib import Path
 
 SEED = 1337
 IMAGE_SIZE = (150, 150)
-CLASSES = ("cats", "dogs")
+# The two classes: the split's folder name -> the prefix of Kaggle's file names (cat.0.jpg). Labels follow
+# this order (cats 0, dogs 1), as flow_from_directory sorts the folders.
+CLASS_PREFIXES = {"cats": "cat", "dogs": "dog"}
+CLASSES = tuple(CLASS_PREFIXES)  # the split's class folders
+KAGGLE_CLASSES = tuple(CLASS_PREFIXES.values())  # the prefixes in a Kaggle-layout file name
 SPLITS = ("train", "validation", "test")
 SMALL_DATASET = "cats_and_dogs_small"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Profile:
     """Sizes and schedule for one way of running the course."""
 
@@ -38,12 +42,29 @@ class Profile:
 
 
 PROFILES = {
-    "full": Profile("full", 1000, 500, 500, 30, 20, 100, 32,
-                    "the book's sizes and epochs", augmented_steps=100),
-    "quick": Profile("quick", 100, 50, 50, 2, 20, 2, 32,
-                     "tiny data and 2 epochs, for tests and a first look"),
+    "full": Profile(name="full", train=1000, validation=500, test=500,
+                    baseline_epochs=30, baseline_batch=20, augmented_epochs=100, augmented_batch=32,
+                    augmented_steps=100, description="the book's sizes and epochs"),
+    "quick": Profile(name="quick", train=100, validation=50, test=50,
+                     baseline_epochs=2, baseline_batch=20, augmented_epochs=2, augmented_batch=32,
+                     description="tiny data and 2 epochs, for tests and a first look"),
 }
 DEFAULT_PROFILE = "full"
+
+
+def kaggle_prefix(cls):
+    """The file-name prefix of a class folder: 'cats' -> 'cat' (Kaggle's cat.N.jpg)."""
+    return CLASS_PREFIXES[cls]
+
+
+def kaggle_name(cls, index):
+    """Kaggle's file name of image `index` of a class folder: ('cats', 12) -> 'cat.12.jpg'."""
+    return f"{kaggle_prefix(cls)}.{index}.jpg"
+
+
+def class_folder(prefix):
+    """The class folder of a Kaggle file-name prefix, any case: 'Cat' -> 'cats'."""
+    return CLASSES[KAGGLE_CLASSES.index(prefix.lower())]
 
 
 def profile_name(name=None):

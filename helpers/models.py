@@ -42,12 +42,6 @@ def compile_model(model, learning_rate=1e-4):
     return model
 
 
-def layer_table(model):
-    """Rows of (layer class, output shape without batch, parameter count) for each layer."""
-    return [(type(layer).__name__, tuple(layer.output.shape[1:]), layer.count_params())
-            for layer in model.layers]
-
-
 def summary_table(model):
     """A plain-text per-layer summary (name, output shape, params) plus the total; deterministic."""
     rows = [("Layer (type)", "Output shape", "Params")]

@@ -3,10 +3,15 @@
     python -m helpers predict my_cat.jpg holiday/*.png [--model models/cats_and_dogs_small_2.keras]
 """
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import inspect_model
+
+# What keras.models.load_model raises for a file that is not a saved model (not a zip, no config, unknown
+# layer classes, an HDF5 file it cannot open, a cut-short archive).
+NOT_A_MODEL = (ValueError, KeyError, TypeError, OSError, EOFError, zipfile.BadZipFile)
 
 
 class ModelError(Exception):
@@ -63,7 +68,7 @@ def load_model(path=None):
                          "and save one, or pass --model PATH to a saved .keras file.")
     try:
         model = keras.models.load_model(path, compile=False)
-    except Exception as err:  # keras raises several types for a bad file
+    except NOT_A_MODEL as err:
         raise ModelError(f"Could not load {path} as a Keras model ({type(err).__name__}: "
                          f"{str(err).splitlines()[0] if str(err) else ''}); pass a .keras "
                          "file saved by model.save().") from None
@@ -96,11 +101,6 @@ def _without_path(message, path):
     return message[len(prefix):] if message.startswith(prefix) else message
 
 
-def predict_file(path, model=None, model_path=None):
-    """One file's Prediction (see predict_files)."""
-    return predict_files([path], model=model, model_path=model_path)[0]
-
-
 def add_subcommand(subparsers):
     """Register `predict IMAGE [IMAGE ...] [--model PATH]` on the CLI's subparsers."""
     cmd = subparsers.add_parser("predict", help="cat or dog, with a probability, for image files")
@@ -125,12 +125,3 @@ def run(args):
         failed += bool(result.error)
     return 1 if failed else 0
 
-
-def main(argv=None):
-    """Run the predict command on its own (same as `python -m helpers predict`)."""
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m helpers")
-    add_subcommand(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["predict", *(sys.argv[1:] if argv is None else argv)])
-    return args.func(args)

@@ -19,9 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from .config import SEED
-
-KAGGLE_CLASSES = ("cat", "dog")
+from .config import KAGGLE_CLASSES, SEED
 
 # Shared by both classes: the same fur palette, eye colours and background colours.
 FUR_COLOURS = [
@@ -30,7 +28,7 @@ FUR_COLOURS = [
 ]
 EYE_COLOURS = [(96, 168, 64), (214, 160, 40), (110, 70, 30), (80, 140, 200), (60, 40, 25)]
 PATTERNS = ("solid", "stripes", "patches", "mask")
-OTHER_CLASS = {"cat": "dog", "dog": "cat"}
+OTHER_CLASS = dict(zip(KAGGLE_CLASSES, reversed(KAGGLE_CLASSES)))  # cat -> dog, dog -> cat
 CUE_SWAP = 0.1  # chance that the ears (and, separately, the face) are drawn from the other class
 
 

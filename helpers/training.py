@@ -1,10 +1,10 @@
 """Generators, training runs saved to disk, histories and test accuracy (sections 5.2.4-5.2.5)."""
 import json
-import math
-import os
 from pathlib import Path
 
+from . import speed
 from .config import IMAGE_SIZE, SEED, get_profile, models_dir, small_dataset_dir
+from .files import replacing, write_json_atomic
 
 # The notebook that trains each saved run, for messages when a run is missing.
 RUN_NOTEBOOKS = {1: "04_baseline_convnet.ipynb", 2: "06_dropout_and_augmentation.ipynb"}
@@ -63,7 +63,7 @@ def make_generators(batch_size=None, augment=False, seed=SEED, directory=None):
     train_datagen = augmenting_datagen() if augment else rescaling_datagen()
     train = flow(train_datagen, "train", batch_size, shuffle=True, seed=seed, directory=directory)
     validation = flow(rescaling_datagen(), "validation", batch_size, shuffle=False, directory=directory)
-    return train, validation
+    return speed.decode_once(train), speed.decode_once(validation)  # each picture decoded once per run
 
 
 def endless(iterator):
@@ -74,26 +74,13 @@ def endless(iterator):
         iterator.on_epoch_end()
 
 
-def steps_per_epoch(n_images, batch_size):
-    """Batches in one pass over n_images: ceil(n / batch), what a finite iterator yields."""
-    return math.ceil(n_images / batch_size)
-
-
-def _atomic_write_text(path, text):
-    """Write text to a temporary file beside path, then rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _data_source():
-    """The prepared data's source name, if helpers.data can tell."""
+    """The prepared data's source name, or None when there is none or its folder cannot be read."""
+    from . import data
+
     try:
-        from . import data
         return data.current_source()
-    except Exception:
+    except OSError:
         return None
 
 
@@ -103,8 +90,7 @@ def save_history(n, history, **info):
     clean = {k: [float(v) for v in values] for k, values in history.items()}
     record = {"run": n, "history": clean, "epochs": len(next(iter(clean.values()), [])),
               "profile": get_profile().name, "source": _data_source(), **info}
-    _atomic_write_text(history_path(n), json.dumps(record, indent=1))
-    return history_path(n)
+    return write_json_atomic(history_path(n), record)
 
 
 def load_record(n):
@@ -133,17 +119,15 @@ def update_record(n, **info):
     if record is None:
         raise FileNotFoundError(missing_run_message(n))
     record.update(info)
-    _atomic_write_text(history_path(n), json.dumps(record, indent=1))
+    write_json_atomic(history_path(n), record)
     return record
 
 
 def save_model(model, n):
     """Save model to model_path(n) through a temporary file, so a failed save keeps the old one."""
     path = model_path(n)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp{os.getpid()}_{path.name}")
-    model.save(tmp)
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        model.save(tmp)
     return path
 
 

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from helpers import config
+
 
 @pytest.fixture(autouse=True)
 def course_env(tmp_path, monkeypatch):
@@ -18,14 +20,14 @@ def write_split(root, per_split=None, size=(64, 48), seed=0):
     """Write a small {train,validation,test}/{cats,dogs} folder of random JPEGs; return root."""
     per_split = per_split or {"train": 6, "validation": 4, "test": 4}
     rng = np.random.default_rng(seed)
-    index = {"cats": 0, "dogs": 0}
+    index = {cls: 0 for cls in config.CLASSES}
     for split, n in per_split.items():
-        for cls in ("cats", "dogs"):
+        for cls in config.CLASSES:
             folder = root / split / cls
             folder.mkdir(parents=True, exist_ok=True)
             for _ in range(n):
                 pixels = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
-                Image.fromarray(pixels).save(folder / f"{cls[:-1]}.{index[cls]}.jpg", quality=90)
+                Image.fromarray(pixels).save(folder / config.kaggle_name(cls, index[cls]), quality=90)
                 index[cls] += 1
     return root
 

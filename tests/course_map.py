@@ -13,6 +13,9 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this repository's helpers, also as a script
+from helpers.files import replacing  # noqa: E402
+
 SVG, PNG = ROOT / "assets" / "course_map.svg", ROOT / "assets" / "course_map.png"
 NOTEBOOK = ROOT / "notebooks" / "00_start_here.ipynb"
 SCALE = 2  # screen pixels per SVG unit: sharp on high-density screens
@@ -32,15 +35,13 @@ def render(chromium=os.environ.get("CHROMIUM", "/usr/bin/chromium")):
     from playwright.sync_api import sync_playwright
 
     width, height = svg_size()
-    tmp = PNG.with_suffix(".png.tmp")
     args = ["--disable-gpu"] + (["--no-sandbox"] if hasattr(os, "geteuid") and os.geteuid() == 0 else [])
-    with sync_playwright() as pw:
+    with sync_playwright() as pw, replacing(PNG) as tmp:
         browser = pw.chromium.launch(executable_path=chromium, args=args)
         page = browser.new_page(viewport={"width": width, "height": height}, device_scale_factor=SCALE)
         page.goto(SVG.as_uri())
         page.screenshot(path=str(tmp), type="png")
         browser.close()
-    os.replace(tmp, PNG)
 
 
 def attach():

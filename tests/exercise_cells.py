@@ -12,8 +12,9 @@ from pathlib import Path
 
 import nbformat
 
+import colab_cells
 import nbtools
-from helpers import colab, exercises
+from helpers import exercises
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SOLUTIONS = NOTEBOOKS / "solutions"
@@ -85,7 +86,7 @@ def solutions_cells(nb):
              f"Worked solutions to the exercises at the end of [`{module.FILE}`](../{module.FILE}). Try them there "
              "first: the check tells you what your own answer reveals. Each code cell below sets a correct answer "
              "and runs the same `exercises.check` a learner runs.")
-    cells = [markdown(intro, "solutions"), code(colab.first_cell(), "setup"), code(module.IMPORTS, "imports")]
+    cells = [markdown(intro, "solutions"), code(colab_cells.first_cell(), "setup"), code(module.IMPORTS, "imports")]
     for ex in exercises.catalog(nb):
         key = ex.id.replace(".", "-")
         cells += [markdown(f"{ex.prompt}\n\n**Solution.** {ex.explanation}", f"exercise-{key}"),

@@ -9,14 +9,16 @@ from pathlib import Path
 
 import nbformat
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this repository's helpers, also as a script
+from helpers.files import replacing  # noqa: E402
+
 MARKER = "# NBVAL_CHECK_OUTPUT"
 
 
 def write(nb, path):
     """Write a notebook through a temporary file and a rename, so a crash never leaves half a file."""
-    tmp = Path(path).with_suffix(".ipynb.tmp")
-    nbformat.write(nb, tmp)
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        nbformat.write(nb, tmp)
 
 
 def strip(nb):

@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def tiny_profile(monkeypatch):
     """A 'tiny' profile (3/1/1 per class) for in-process runs of the command."""
-    monkeypatch.setitem(config.PROFILES, "tiny", config.Profile("tiny", 3, 1, 1, 1, 20, 1, 32, "for tests"))
+    monkeypatch.setitem(config.PROFILES, "tiny", config.Profile(name="tiny", train=3, validation=1, test=1,
+        baseline_epochs=1, baseline_batch=20, augmented_epochs=1, augmented_batch=32, description="for tests"))
 
 
 def run_cli(*args, env=None):
@@ -57,6 +58,19 @@ def test_expected_error_is_one_line_and_nonzero(tiny_profile, capsys):
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err
 
 
+def test_expected_errors_are_one_line_and_a_bug_keeps_its_traceback(monkeypatch, capsys):
+    from helpers.data import download, sources
+
+    for error in (sources.SourceError("no usable archive"), download.DownloadError("host unreachable"),
+                  ValueError("bad name"), FileNotFoundError("no such file")):
+        monkeypatch.setattr(data, "prepare", lambda *a, error=error, **k: (_ for _ in ()).throw(error))
+        assert main(["data", "--source", "synthetic"]) == 1
+        assert capsys.readouterr().err == f"error: {error}\n"
+    monkeypatch.setattr(data, "prepare", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("a bug")))
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["data", "--source", "synthetic"])
+
+
 def test_status_before_anything_is_prepared():
     result = run_cli("status")
     assert result.returncode == 0, result.stderr
@@ -81,7 +95,8 @@ def test_status_accepts_a_split_capped_by_its_source(tiny_profile, monkeypatch, 
     capsys.readouterr()
     # The same split read under a bigger profile whose sizes the source could not fill: built for
     # "tiny" it asks for a rebuild; recorded as planned for that profile it is only reported as capped.
-    monkeypatch.setitem(config.PROFILES, "big", config.Profile("big", 5, 2, 2, 1, 20, 1, 32, "bigger"))
+    monkeypatch.setitem(config.PROFILES, "big", config.Profile(name="big", train=5, validation=2, test=2,
+        baseline_epochs=1, baseline_batch=20, augmented_epochs=1, augmented_batch=32, description="bigger"))
     assert main(["status", "--profile", "big"]) == 0
     assert "prepared for the tiny profile" in capsys.readouterr().out
     manifest_path = config.small_dataset_dir() / "manifest.json"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+import colab_cells
 from helpers import colab, config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -23,15 +24,15 @@ def test_detection():
 
 
 def test_links_come_from_the_one_repository_constant():
-    owner_name = colab.REPOSITORY.removeprefix("https://github.com/")
-    url = colab.colab_url("notebooks/04_baseline_convnet.ipynb")
+    owner_name = colab_cells.REPOSITORY.removeprefix("https://github.com/")
+    url = colab_cells.colab_url("notebooks/04_baseline_convnet.ipynb")
     assert url == (f"https://colab.research.google.com/github/{owner_name}/blob/main/"
                    "notebooks/04_baseline_convnet.ipynb")
-    assert colab.badge_markdown("04_baseline_convnet.ipynb") == f"[![Open In Colab]({colab.BADGE})]({url})"
-    assert colab.first_cell().count(colab.REPOSITORY) == 1
-    assert colab.repository_path("https://github.com/a/b.git") == "a/b"
+    assert colab_cells.badge_markdown("04_baseline_convnet.ipynb") == f"[![Open In Colab]({colab_cells.BADGE})]({url})"
+    assert colab_cells.first_cell().count(colab_cells.REPOSITORY) == 1
+    assert colab_cells.repository_path("https://github.com/a/b.git") == "a/b"
     with pytest.raises(ValueError, match="OWNER/NAME"):
-        colab.colab_url("x.ipynb", repository="github.com/a")
+        colab_cells.colab_url("x.ipynb", repository="github.com/a")
 
 
 def test_colab_installs_the_runtime_requirements_file_as_it_is(tmp_path):
@@ -147,7 +148,7 @@ def simulate_first_cell(tmp_path, where):
     """Run the first cell in a fresh Python where `helpers` is not installed; the commands are recorded."""
     work = tmp_path / where
     work.mkdir()
-    proc = subprocess.run([sys.executable, "-c", SIMULATION, str(REPO), where], input=colab.first_cell(),
+    proc = subprocess.run([sys.executable, "-c", SIMULATION, str(REPO), where], input=colab_cells.first_cell(),
                           cwd=work, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout.strip().splitlines()[-1]), proc.stdout, work
@@ -157,7 +158,7 @@ def test_first_cell_on_simulated_colab(tmp_path):
     result, stdout, work = simulate_first_cell(tmp_path, "colab")
     assert result["outcome"] == "ok"
     clone, pip_requirements, pip_helpers, prepare = result["commands"]
-    assert clone == ["git", "clone", "-q", "--depth", "1", colab.REPOSITORY]
+    assert clone == ["git", "clone", "-q", "--depth", "1", colab_cells.REPOSITORY]
     assert pip_requirements[1:] == (["-m", "pip", "install", "-q", "-r", str(work / "chapter5" / "requirements.txt")]
                                     + (["tensorflow[and-cuda]"] if colab.has_gpu() else []))
     assert pip_helpers[-2:] == ["-e", str(work / "chapter5")]
@@ -172,7 +173,7 @@ def test_first_cell_elsewhere_without_helpers_says_so(tmp_path):
 
 
 def test_first_cell_with_helpers_installed_only_sets_up(capsys):
-    exec(colab.first_cell(), {})
+    exec(colab_cells.first_cell(), {})
     assert capsys.readouterr().out.startswith(f"Profile: {config.get_profile().name}")
 
 
@@ -181,20 +182,20 @@ def test_add_to_notebook_is_idempotent(tmp_path):
 
     path = tmp_path / "09_example.ipynb"
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# 09"), nbformat.v4.new_code_cell(colab.PLAIN_FIRST_CELL),
+    nb.cells = [nbformat.v4.new_markdown_cell("# 09"), nbformat.v4.new_code_cell(colab_cells.PLAIN_FIRST_CELL),
                 nbformat.v4.new_code_cell("print(1)")]
     nbformat.write(nb, path)
-    assert colab.notebook_problems(nbformat.read(path, as_version=4), path.name)
-    colab.add_to_notebook(path)
-    colab.add_to_notebook(path)
+    assert colab_cells.notebook_problems(nbformat.read(path, as_version=4), path.name)
+    colab_cells.add_to_notebook(path)
+    colab_cells.add_to_notebook(path)
     done = nbformat.read(path, as_version=4)
-    assert [c.source for c in done.cells] == [colab.badge_markdown(path.name), "# 09", colab.first_cell(),
+    assert [c.source for c in done.cells] == [colab_cells.badge_markdown(path.name), "# 09", colab_cells.first_cell(),
                                               "print(1)"]
-    assert colab.notebook_problems(done, path.name) == []
+    assert colab_cells.notebook_problems(done, path.name) == []
 
 
 @pytest.mark.parametrize("path", sorted((REPO / "notebooks").glob("*.ipynb")), ids=lambda p: p.name)
 def test_every_notebook_opens_in_colab(path):
     import nbformat
 
-    assert colab.notebook_problems(nbformat.read(path, as_version=4), path.name) == []
+    assert colab_cells.notebook_problems(nbformat.read(path, as_version=4), path.name) == []

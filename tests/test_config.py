@@ -74,3 +74,18 @@ def test_banner_names_profile_and_versions():
     line = helpers.banner()
     assert "Profile: quick" in line and tf.__version__ in line and keras.__version__ in line
     assert "not prepared yet" in line  # no data in this test's folder
+
+
+def test_class_folders_and_kaggle_names_convert_both_ways():
+    assert config.CLASSES == ("cats", "dogs") and config.KAGGLE_CLASSES == ("cat", "dog")
+    assert [config.kaggle_prefix(c) for c in config.CLASSES] == ["cat", "dog"]
+    assert [config.class_folder(p) for p in ("cat", "Dog", "CAT")] == ["cats", "dogs", "cats"]
+    assert config.kaggle_name("dogs", 12) == "dog.12.jpg"
+
+
+def test_profiles_take_keywords_only():
+    quick = config.get_profile("quick")
+    with pytest.raises(TypeError):
+        config.Profile("x", 1, 1, 1, 1, 1, 1, 1, "positional")  # positional arguments: refused
+    assert (quick.train, quick.validation, quick.test, quick.augmented_steps) == (100, 50, 50, None)
+    assert config.get_profile("full").per_class == 2000 and config.get_profile("full").augmented_steps == 100

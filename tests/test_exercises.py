@@ -24,7 +24,7 @@ def quick_split(tmp_path):
             folder = root / split / cls
             folder.mkdir(parents=True)
             for i in range(n):
-                (folder / f"{cls[:-1]}.{i}.jpg").touch()
+                (folder / config.kaggle_name(cls, i)).touch()
     return root
 
 

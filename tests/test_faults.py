@@ -232,7 +232,8 @@ def test_data_without_source_keeps_the_real_photos(kaggle_split, capsys):
 
 
 def test_source_switches_explicitly(kaggle_split, monkeypatch, capsys):
-    monkeypatch.setitem(config.PROFILES, "quick", config.Profile("quick", 3, 1, 1, 1, 20, 1, 32, "tiny"))
+    monkeypatch.setitem(config.PROFILES, "quick", config.Profile(name="quick", train=3, validation=1, test=1,
+        baseline_epochs=1, baseline_batch=20, augmented_epochs=1, augmented_batch=32, description="tiny"))
     assert main(["data", "--source", "synthetic"]) == 0
     assert data.current_source() == "synthetic"
     assert data.split_counts()["train"] == {"cats": 3, "dogs": 3}
@@ -421,7 +422,8 @@ def test_damaged_manifest_is_unverified_then_rebuilt(kaggle_split, capsys, conte
 
 @pytest.mark.parametrize("content", ["[]", '{"seed": "1337", "per_class": 3}', "{broken"])
 def test_synthetic_marker_of_the_wrong_type_is_redrawn(monkeypatch, capsys, content):
-    monkeypatch.setitem(config.PROFILES, "quick", config.Profile("quick", 3, 1, 1, 1, 20, 1, 32, "tiny"))
+    monkeypatch.setitem(config.PROFILES, "quick", config.Profile(name="quick", train=3, validation=1, test=1,
+        baseline_epochs=1, baseline_batch=20, augmented_epochs=1, augmented_batch=32, description="tiny"))
     assert main(["data"]) == 0
     marker = config.source_dir("synthetic") / "synthetic.json"
     good = marker.read_text()

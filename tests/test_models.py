@@ -27,16 +27,21 @@ BOOK_TOTAL = 3453121
 BOOK_DROPOUT = BOOK_BASELINE[:9] + [("Dropout", (6272,), 0)] + BOOK_BASELINE[9:]
 
 
+def layer_table(model):
+    """Rows of (layer class, output shape without batch, parameter count), as the book's summaries list them."""
+    return [(type(layer).__name__, tuple(layer.output.shape[1:]), layer.count_params()) for layer in model.layers]
+
+
 def test_baseline_matches_book_summary():
     model = models.build_baseline()
-    assert models.layer_table(model) == BOOK_BASELINE
+    assert layer_table(model) == BOOK_BASELINE
     assert model.count_params() == BOOK_TOTAL
     assert model.input_shape == (None, 150, 150, 3)
 
 
 def test_dropout_model_matches_book_summary():
     model = models.build_dropout_model()
-    assert models.layer_table(model) == BOOK_DROPOUT
+    assert layer_table(model) == BOOK_DROPOUT
     assert model.count_params() == BOOK_TOTAL
     dropout = model.layers[9]
     assert dropout.rate == 0.5
@@ -87,7 +92,7 @@ def notebook_model(name):
 ])
 def test_notebook_code_builds_the_helper_model(name, builder):
     shown, helper = notebook_model(name), builder()
-    assert models.layer_table(shown) == models.layer_table(helper)
+    assert layer_table(shown) == layer_table(helper)
     for a, b in zip(shown.layers, helper.layers):
         assert a.get_config() | {"name": ""} == b.get_config() | {"name": ""}
     assert shown.count_params() == helper.count_params() == BOOK_TOTAL

@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import colab
+import colab_cells
 from nbval_checked import output_problems
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
@@ -44,9 +44,9 @@ def test_notebook_hygiene(path):
     assert not ABSOLUTE_PATH.search(text), f"{path.name}: absolute path {ABSOLUTE_PATH.search(text).group(0)!r}"
     code = [c for c in nb.cells if c.cell_type == "code"]
     first = code[0].source
-    assert first in (colab.PLAIN_FIRST_CELL, colab.first_cell()), (
-        "first code cell must be exactly the set-up: helpers.colab.first_cell() "
-        "(run `python -m helpers.colab notebooks/NN_x.ipynb`)")
+    assert first in (colab_cells.PLAIN_FIRST_CELL, colab_cells.first_cell()), (
+        "first code cell must be exactly the set-up: colab_cells.first_cell() "
+        "(run `python tests/colab_cells.py notebooks/NN_x.ipynb`)")
     for i, cell in enumerate(code):
         lines = cell.source.splitlines()
         assert cell.get("execution_count") is None, f"code cell {i}: execution_count set"

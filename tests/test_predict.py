@@ -113,7 +113,7 @@ def test_wrong_model_shape_is_a_clear_error(tmp_path, model, what):
 def test_other_input_size_is_resized_to_the_model(tmp_path):
     model = tiny_model(shape=(64, 64, 3))
     path = photos(tmp_path / "in", n=1)[0]
-    result = predict.predict_file(path, model=model)
+    result = predict.predict_files([path], model=model)[0]
     x = keras.utils.img_to_array(keras.utils.load_img(path, target_size=(64, 64)))[None] / 255.0
     assert result.dog_probability == pytest.approx(float(model.predict(x, verbose=0)[0, 0]), abs=1e-6)
 
@@ -123,7 +123,7 @@ def test_rescaling_model_gets_raw_pixels(tmp_path):
     model = keras.Sequential([keras.Input(shape=(32, 32, 3)), layers.Rescaling(1 / 255), layers.Flatten(),
                               layers.Dense(1, activation="sigmoid")])
     path = photos(tmp_path / "in", n=1)[0]
-    result = predict.predict_file(path, model=model)
+    result = predict.predict_files([path], model=model)[0]
     x = inspect_model.load_image(path, model)
     assert x.max() > 1.0  # 0-255 pixels go in, the model rescales
     assert result.dog_probability == pytest.approx(float(model.predict(x[None], verbose=0)[0, 0]), abs=1e-6)
@@ -240,7 +240,7 @@ def test_every_mode_is_read_as_8bit_rgb(tmp_path, mode, suffix):
     pixels = inspect_model.load_image(path, size=truth.shape[:2])  # same size: no resampling
     np.testing.assert_array_equal(np.rint(pixels * 255).astype(np.uint8), truth)
     model = tiny_model()
-    result = predict.predict_file(path, model=model)
+    result = predict.predict_files([path], model=model)[0]
     x = keras.utils.img_to_array(Image.fromarray(truth).resize((150, 150), Image.NEAREST))[None] / 255.0
     assert result.dog_probability == pytest.approx(float(model.predict(x, verbose=0)[0, 0]), abs=1e-6)
 
@@ -258,4 +258,4 @@ def test_exif_orientation_is_applied_to_your_photos(tmp_path):
     model = tiny_model()
     x = keras.utils.img_to_array(Image.fromarray(np.rot90(rgb, k=-1).copy()).resize((150, 150), Image.NEAREST))
     expected = float(model.predict(x[None] / 255.0, verbose=0)[0, 0])
-    assert predict.predict_file(path, model=model).dog_probability == pytest.approx(expected, abs=1e-6)
+    assert predict.predict_files([path], model=model)[0].dog_probability == pytest.approx(expected, abs=1e-6)

@@ -16,8 +16,9 @@ REPO = Path(__file__).resolve().parent.parent
 PYPROJECT = (REPO / "pyproject.toml").read_text(encoding="utf-8")
 # ImageDataGenerator's rotate/shear/zoom import scipy.ndimage, which neither Keras nor TensorFlow requires.
 RUNTIME_BUT_NOT_IMPORTED = {"scipy"}
-# helpers.colab's notebook editor (`python -m helpers.colab`), a maintainers' command: requirements-dev.txt.
-IMPORTED_BUT_DEV = {"nbformat"}
+# Imported by helpers/ or the notebooks but installed with requirements-dev.txt only (none: the notebook editors,
+# which import nbformat, are maintainers' tools in tests/).
+IMPORTED_BUT_DEV = set()
 
 
 def requirements(name):

@@ -407,7 +407,7 @@ def test_real_archive_gives_the_quick_split():
     data.prepare("kaggle", archive=archive)
     report = sources.read_report(config.source_dir("kaggle"))
     with zipfile.ZipFile(archive) as zf:
-        names = [n for n in zf.namelist() if sources.LAYOUTS["kaggle"].fullmatch(n)]
+        names = [n for n in zf.namelist() if sources.SOURCES["kaggle"].photos.fullmatch(n)]
     total = report["counts"]["cats"]["valid"] + report["counts"]["dogs"]["valid"]
     assert total + len(report["skipped"]) == len(names)
     assert data.split_counts() == {s: {"cats": n, "dogs": n} for s, n in zip(config.SPLITS, (100, 50, 50))}

@@ -9,9 +9,11 @@ import pytest
 from PIL import Image
 
 from helpers import config, data
+from helpers.data import folders
 from helpers.data import split as split_mod
 
-TINY = config.Profile("tiny", 3, 2, 2, 1, 20, 1, 32, "for tests")
+TINY = config.Profile(name="tiny", train=3, validation=2, test=2,
+        baseline_epochs=1, baseline_batch=20, augmented_epochs=1, augmented_batch=32, description="for tests")
 # Non-contiguous, unsorted-looking indices: index order is numeric (cat.10 after cat.9).
 INDICES = [0, 2, 3, 5, 9, 10, 11, 20, 100]
 
@@ -111,7 +113,8 @@ def test_incomplete_or_different_split_is_rebuilt(source):
     (dest / "train" / "cats" / "cat.0.jpg").unlink()
     data.make_small_dataset(source, profile=TINY)
     assert tree(dest) == before
-    bigger = config.Profile("tiny2", 4, 2, 2, 1, 20, 1, 32, "for tests")
+    bigger = config.Profile(name="tiny2", train=4, validation=2, test=2,
+        baseline_epochs=1, baseline_batch=20, augmented_epochs=1, augmented_batch=32, description="for tests")
     counts = data.make_small_dataset(source, profile=bigger)
     assert counts["train"] == {"cats": 4, "dogs": 4}
     assert names(dest, "validation", "cats") == ["cat.9.jpg", "cat.10.jpg"]
@@ -123,7 +126,7 @@ def test_forced_rebuild_swaps_in_a_complete_folder(source, monkeypatch):
     dest = config.small_dataset_dir()
     before = tree(dest)
     seen = {}
-    real_swap = split_mod.swap_in
+    real_swap = folders.swap_in
 
     def spy(tmp, target):
         # At the moment of the swap: the new split is complete elsewhere, the old one untouched.
@@ -131,7 +134,7 @@ def test_forced_rebuild_swaps_in_a_complete_folder(source, monkeypatch):
         seen["old"] = tree(target)
         real_swap(tmp, target)
 
-    monkeypatch.setattr(split_mod, "swap_in", spy)
+    monkeypatch.setattr(folders, "swap_in", spy)
     data.make_small_dataset(source, profile=TINY, force=True)
     assert seen["old"] == before and seen["tmp"] == before
     assert tree(dest) == before
@@ -208,7 +211,8 @@ def test_require_split_names_empty_folders(tiny_split):
 @pytest.fixture
 def tiny_profile(monkeypatch):
     """A 'tiny' profile (4/2/2 per class) that config and the command line accept."""
-    profile = config.Profile("tiny", 4, 2, 2, 1, 20, 1, 32, "for tests")
+    profile = config.Profile(name="tiny", train=4, validation=2, test=2,
+        baseline_epochs=1, baseline_batch=20, augmented_epochs=1, augmented_batch=32, description="for tests")
     monkeypatch.setitem(config.PROFILES, "tiny", profile)
     return profile
 
@@ -230,7 +234,8 @@ def test_prepare_draws_the_synthetic_source_once(tiny_profile, monkeypatch):
     data.prepare("synthetic", profile="tiny")
     assert len(calls) == 1  # complete source reused
     monkeypatch.setenv("COURSE_PROFILE", "tiny")
-    smaller = config.Profile("tiny", 2, 1, 1, 1, 20, 1, 32, "for tests")
+    smaller = config.Profile(name="tiny", train=2, validation=1, test=1,
+        baseline_epochs=1, baseline_batch=20, augmented_epochs=1, augmented_batch=32, description="for tests")
     monkeypatch.setitem(config.PROFILES, "tiny", smaller)
     data.prepare()
     assert len(calls) == 1 and data.split_counts()["train"] == {"cats": 2, "dogs": 2}
@@ -300,6 +305,6 @@ def test_swap_in_restores_the_old_folder_when_the_last_rename_fails(tmp_path, mo
 
     monkeypatch.setattr(type(tmp), "rename", failing_rename)
     with pytest.raises(OSError):
-        split_mod.swap_in(tmp, dest)
+        folders.swap_in(tmp, dest)
     assert (dest / "kept.txt").read_text() == "old"
     assert [p.name for p in tmp_path.iterdir() if ".old-" in p.name] == []

@@ -8,15 +8,12 @@ Every run that writes holds a lock on the data folder and first tidies what inte
 (see folders.py); a split an interrupted swap left aside is put back by any call that reads it.
 """
 import json
-import os
 import random
-import shutil
 from pathlib import Path
 
 from .. import config
-from .folders import data_lock, disk_errors, lock_folder, restore_interrupted, tidy_all
-from .split import (make_small_dataset, manifest_state, read_manifest, remove_stale, source_images, split_counts,
-                    swap_in)
+from .folders import building, data_lock, disk_errors, lock_folder, restore_interrupted, tidy, tidy_all
+from .split import make_small_dataset, manifest_state, pooled_plan, read_manifest, source_images, split_counts
 
 __all__ = ["prepare", "prepare_synthetic", "make_small_dataset", "split_counts", "current_source",
            "require_split", "sample_paths", "image_sizes", "available_sources", "split_state", "restore_split",
@@ -27,12 +24,10 @@ SYNTHETIC_MARKER = "synthetic.json"
 
 
 def available_sources():
-    """Names of every data source: 'synthetic' plus the real-photo ones this installation knows."""
-    try:
-        from . import sources
-    except ImportError:
-        return (SYNTHETIC,)
-    return (SYNTHETIC,) + tuple(s for s in getattr(sources, "SOURCES", ()) if s != SYNTHETIC)
+    """Names of every data source: 'synthetic' plus the real-photo ones."""
+    from .sources import SOURCES
+
+    return (SYNTHETIC, *SOURCES)
 
 
 def _synthetic_complete(folder, per_class, seed):
@@ -50,7 +45,7 @@ def _synthetic_complete(folder, per_class, seed):
     if marker.get("cue_swap") != CUE_SWAP:
         return False  # drawn by an earlier version of the generator: draw them again
     train = folder / "train"
-    return all((train / f"{cls}.{i}.jpg").is_file() for cls in ("cat", "dog") for i in range(per_class))
+    return all((train / config.kaggle_name(cls, i)).is_file() for cls in config.CLASSES for i in range(per_class))
 
 
 def prepare_synthetic(per_class, seed=config.SEED, force=False, workers=None):
@@ -59,31 +54,21 @@ def prepare_synthetic(per_class, seed=config.SEED, force=False, workers=None):
 
     folder = config.source_dir(SYNTHETIC)
     with data_lock(lock_folder(folder)):
-        remove_stale(folder)
+        tidy(folder)
         if not force and _synthetic_complete(folder, per_class, seed):
             return folder
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = folder.parent / f".{SYNTHETIC}.tmp-{os.getpid()}"
-        try:
+        with building(folder) as tmp:
             synthetic.generate(tmp, per_class, seed=seed, workers=workers)
             (tmp / SYNTHETIC_MARKER).write_text(json.dumps({"seed": seed, "per_class": per_class,
                                                             "cue_swap": synthetic.CUE_SWAP}),
                                                 encoding="utf-8")
-            swap_in(tmp, folder)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
     return folder
 
 
 def fetch_real(source, archive=None, url=None, sha256=None, force=False):
     """A real-photo source in Kaggle layout, through helpers.data.sources.fetch."""
-    try:
-        from .sources import fetch
-    except ImportError as err:
-        if err.name and not err.name.endswith("sources"):
-            raise
-        raise ValueError(f"Unknown data source {source!r}: this installation only has "
-                         f"{', '.join(available_sources())}.") from None
+    from .sources import fetch
+
     return Path(fetch(source, config.source_dir(source), archive=archive, url=url, sha256=sha256, force=force))
 
 
@@ -93,10 +78,8 @@ def check_request(source, archive=None, url=None, sha256=None):
         if any(v is not None for v in (archive, url, sha256)):
             raise ValueError("--archive/--url/--sha256 belong to real-photo sources, not 'synthetic'.")
         return
-    try:
-        from .sources import check_arguments, get_source
-    except ImportError:
-        return  # fetch_real says the source is unknown
+    from .sources import check_arguments, get_source
+
     get_source(source)
     check_arguments(archive, url, sha256)
 
@@ -122,8 +105,8 @@ def prepare(source=SYNTHETIC, profile=None, force=False, archive=None, url=None,
                 plan = None
             else:
                 source_folder = fetch_real(source, archive=archive, url=url, sha256=sha256, force=force)
-                from .sources import pooled_plan  # an archive with its own validation folder (Google's) splits by it
-                plan = pooled_plan(source_folder, source_images(source_folder), profile)
+                from .sources import read_report  # an archive with its own validation folder (Google's) splits by it
+                plan = pooled_plan(read_report(source_folder), source_images(source_folder), profile, source_folder)
             make_small_dataset(source_folder, profile=profile, force=force or redrawn, source=source, plan=plan)
     return config.small_dataset_dir()
 

@@ -1,5 +1,4 @@
 """Verified downloads: streaming with progress, resume with HTTP Range, retries, size and checksum checks."""
-import hashlib
 import shutil
 import time
 from pathlib import Path
@@ -7,6 +6,8 @@ from urllib.parse import urlparse
 
 import requests
 from tqdm.auto import tqdm
+
+from ..files import sha256_file
 
 CHUNK = 1 << 20  # bytes read per step
 TIMEOUT = 30  # seconds without data before a request gives up
@@ -77,18 +78,6 @@ def check_free_space(folder, needed, what):
             f"in {folder}, and only {human_bytes(free)} is free. Free some space (or point "
             "COURSE_DATA_DIR at a bigger disk) and run the same command again.")
     return free
-
-
-def sha256_file(path, progress=False):
-    """The sha256 hex digest of a file, read in chunks."""
-    digest = hashlib.sha256()
-    path = Path(path)
-    with open(path, "rb") as f, tqdm(total=path.stat().st_size, unit="B", unit_scale=True,
-                                     desc=f"sha256 {path.name}", disable=not progress, leave=False) as bar:
-        for block in iter(lambda: f.read(CHUNK), b""):
-            digest.update(block)
-            bar.update(len(block))
-    return digest.hexdigest()
 
 
 def set_aside(path, name=None):

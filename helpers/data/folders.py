@@ -40,7 +40,7 @@ def _pid_alive(pid):
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OSError):
+    except OSError:  # no permission to signal it (another user's process): alive
         return True
     return True
 
@@ -222,6 +222,19 @@ def swap_in(tmp, dest):
         raise
     if old.exists():
         shutil.rmtree(old, ignore_errors=True)  # anything left is removed by the next run's tidy()
+
+
+@contextlib.contextmanager
+def building(dest):
+    """Yield a temporary sibling .<name>.tmp-PID to fill; swap it in for dest on success, remove it always."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}"
+    try:
+        yield tmp
+        swap_in(tmp, dest)
+    finally:
+        remove_quietly(tmp)
 
 
 def remove_quietly(path):

@@ -23,8 +23,9 @@ from pathlib import Path, PurePosixPath
 from PIL import Image, UnidentifiedImageError
 
 from .. import config
+from ..files import sha256_file
 from .download import (DiskSpaceError, DownloadError, VerificationError, check_free_space, download,
-                       human_bytes, set_aside, sha256_file, url_problem, verify_file)
+                       human_bytes, set_aside, url_problem, verify_file)
 from .folders import data_lock, lock_folder, remove_quietly, swap_in, tidy
 
 REPORT = "report.json"
@@ -35,16 +36,15 @@ BATCH_PHOTOS = 64  # photos read and checked together ...
 BATCH_BYTES = 32 << 20  # ... holding at most about this many bytes in memory
 SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 KAGGLE_COMPETITION = "dogs-vs-cats"
-PREFIX = {"cats": "cat", "dogs": "dog"}  # class folder -> Kaggle file prefix
 
 
 class SourceError(RuntimeError):
     """A source could not be used; the message says why and what to do."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Source:
-    """One public place to get the dogs-vs-cats photos."""
+    """One public place to get the dogs-vs-cats photos, and what is particular to it."""
 
     name: str
     title: str
@@ -53,38 +53,40 @@ class Source:
     size: int | None  # bytes, when published
     sha256: str | None
     license: str
-    layout: str
+    layout: str  # the archive's layout, in words
+    photos: re.Pattern  # which archive entries are photos; groups: cls, index (and pool: train or validation)
+    # The archive has its own validation folder but no test folder: validation and test are carved from it.
+    own_validation: bool = False
+    kaggle_cli: bool = False  # downloaded by the kaggle command (an account), not from `urls`
 
 
 SOURCES = {
     "microsoft": Source(
-        "microsoft", "Microsoft's Kaggle Cats and Dogs archive (25,000 photos, no account needed)",
-        ("https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/"
-         "kagglecatsanddogs_5340.zip",),
-        "kagglecatsanddogs_5340.zip", 824_887_076,
-        "b7974bd00a84a99921f36ee4403f089853777b5ae8d151c76a86e64900334af9",
-        "Community Data License Agreement - Permissive 2.0 (CDLA-Permissive-2.0)",
-        "PetImages/Cat/N.jpg, PetImages/Dog/N.jpg"),
+        name="microsoft", title="Microsoft's Kaggle Cats and Dogs archive (25,000 photos, no account needed)",
+        urls=("https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/"
+              "kagglecatsanddogs_5340.zip",),
+        filename="kagglecatsanddogs_5340.zip", size=824_887_076,
+        sha256="b7974bd00a84a99921f36ee4403f089853777b5ae8d151c76a86e64900334af9",
+        license="Community Data License Agreement - Permissive 2.0 (CDLA-Permissive-2.0)",
+        layout="PetImages/Cat/N.jpg, PetImages/Dog/N.jpg",
+        photos=re.compile(r"PetImages/(?P<cls>Cat|Dog)/(?P<index>\d+)\.jpg", re.IGNORECASE)),
     "google": Source(
-        "google", "Google's cats_and_dogs_filtered (3,000 photos: 1000 train + 500 validation per class)",
-        ("https://download.mlcc.google.com/mledu-datasets/cats_and_dogs_filtered.zip",
-         "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip"),
-        "cats_and_dogs_filtered.zip", 68_606_236, None,
-        "a subset of the Kaggle Dogs vs. Cats images; see the README's license notes",
-        "cats_and_dogs_filtered/{train,validation}/{cats,dogs}/cat.N.jpg"),
+        name="google", title="Google's cats_and_dogs_filtered (3,000 photos: 1000 train + 500 validation per class)",
+        urls=("https://download.mlcc.google.com/mledu-datasets/cats_and_dogs_filtered.zip",
+              "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip"),
+        filename="cats_and_dogs_filtered.zip", size=68_606_236, sha256=None,
+        license="a subset of the Kaggle Dogs vs. Cats images; see the README's license notes",
+        layout="cats_and_dogs_filtered/{train,validation}/{cats,dogs}/cat.N.jpg",
+        photos=re.compile(r"cats_and_dogs_filtered/(?P<pool>train|validation)/(?P<folder>cats|dogs)/"
+                          r"(?P<cls>cat|dog)\.(?P<index>\d+)\.jpg", re.IGNORECASE),
+        own_validation=True),
     "kaggle": Source(
-        "kaggle", "Kaggle's Dogs vs. Cats competition (25,000 photos, needs a Kaggle account)",
-        (), "dogs-vs-cats.zip", None, None,
-        "Kaggle competition rules: use for the competition and study only, do not re-publish",
-        "dogs-vs-cats.zip > train.zip > train/cat.N.jpg"),
-}
-
-# Which archive entries are images, per layout: (regex, groups -> (pool, class, index)).
-LAYOUTS = {
-    "microsoft": re.compile(r"PetImages/(?P<cls>Cat|Dog)/(?P<index>\d+)\.jpg", re.IGNORECASE),
-    "google": re.compile(r"cats_and_dogs_filtered/(?P<pool>train|validation)/(?P<folder>cats|dogs)/"
-                         r"(?P<cls>cat|dog)\.(?P<index>\d+)\.jpg", re.IGNORECASE),
-    "kaggle": re.compile(r"train/(?P<cls>cat|dog)\.(?P<index>\d+)\.jpg", re.IGNORECASE),
+        name="kaggle", title="Kaggle's Dogs vs. Cats competition (25,000 photos, needs a Kaggle account)",
+        urls=(), filename="dogs-vs-cats.zip", size=None, sha256=None,
+        license="Kaggle competition rules: use for the competition and study only, do not re-publish",
+        layout="dogs-vs-cats.zip > train.zip > train/cat.N.jpg",
+        photos=re.compile(r"train/(?P<cls>cat|dog)\.(?P<index>\d+)\.jpg", re.IGNORECASE),
+        kaggle_cli=True),
 }
 NOT_PHOTOS = re.compile(r"(^|/)(__MACOSX/|\._|Thumbs\.db$|\.DS_Store$)", re.IGNORECASE)
 
@@ -240,7 +242,7 @@ def obtain_archive(spec, archive=None, url=None, sha256=None, progress=True):
                 "It was not used. Download it again, or pass --sha256 for a different, trusted copy.")
         return path, actual
     folder = downloads_dir()
-    if spec.name == "kaggle" and url is None:
+    if spec.kaggle_cli and url is None:
         path = kaggle_download(folder)
         return path, verify_file(path, size, digest)
     target = folder / spec.filename
@@ -315,15 +317,15 @@ def detect_layout(names):
     """Which known layout a list of zip entry names has: microsoft, google, kaggle, kaggle-outer or None."""
     if any(PurePosixPath(n).name.lower() == "train.zip" for n in names):
         return "kaggle-outer"
-    for layout, pattern in LAYOUTS.items():
-        if any(pattern.fullmatch(n) for n in names):
+    for layout, spec in SOURCES.items():
+        if any(spec.photos.fullmatch(n) for n in names):
             return layout
     return None
 
 
 def photo_entries(zf, layout):
     """(photos, ignored): photos as (class, index, pool, ZipInfo) in index order; other entries' names."""
-    pattern = LAYOUTS[layout]
+    pattern = SOURCES[layout].photos
     photos, ignored = [], []
     for info in zf.infolist():
         if info.is_dir():
@@ -332,7 +334,7 @@ def photo_entries(zf, layout):
         if m is None:
             ignored.append(info.filename)
             continue
-        cls = "cats" if m.group("cls").lower() == "cat" else "dogs"
+        cls = config.class_folder(m.group("cls"))
         pool = m.groupdict().get("pool", "train").lower()
         photos.append((cls, int(m.group("index")), pool, info))
     pool_order = {"train": 0, "validation": 1}
@@ -340,7 +342,7 @@ def photo_entries(zf, layout):
     seen = set()
     for cls, index, _, info in photos:
         if (cls, index) in seen:
-            raise SourceError(f"The archive holds two images for {PREFIX[cls]}.{index}.jpg "
+            raise SourceError(f"The archive holds two images for {config.kaggle_name(cls, index)} "
                               f"(one is {info.filename}); it is not a known release.")
         seen.add((cls, index))
     return photos, ignored
@@ -434,12 +436,12 @@ def normalise(zf, layout, out, progress=True, workers=None):
     def skip(photo, reason):
         cls, index, _, info = photo
         counts[cls]["skipped"] += 1
-        skipped.append({"entry": info.filename, "name": f"{PREFIX[cls]}.{index}.jpg", "reason": reason})
+        skipped.append({"entry": info.filename, "name": config.kaggle_name(cls, index), "reason": reason})
 
     def flush(executor):
         for (photo, data), reason in zip(batch, _check_batch(executor, batch)):
             cls, index, pool, info = photo
-            name = f"{PREFIX[cls]}.{index}.jpg"
+            name = config.kaggle_name(cls, index)
             if reason is None:
                 (out / "train" / name).write_bytes(data)
                 sums.append(f"{hashlib.sha256(data).hexdigest()}  train/{name}")
@@ -467,7 +469,7 @@ def normalise(zf, layout, out, progress=True, workers=None):
                 held = 0
         bar.update(len(batch))
         flush(executor)
-    order = {name: k for k, name in enumerate(f"{PREFIX[c]}.{i}.jpg" for c, i, _, _ in photos)}
+    order = {name: k for k, name in enumerate(config.kaggle_name(c, i) for c, i, _, _ in photos)}
     skipped.sort(key=lambda s: order[s["name"]])
     (out / CHECKSUMS).write_text("\n".join(sums) + "\n", encoding="utf-8")
     for cls in config.CLASSES:
@@ -537,72 +539,26 @@ def source_problem(dest, report):
     return None
 
 
-def notes_for(source, pools):
+def notes_for(spec, pools):
     """Plain-language notes about a source's split, stored in the report and printed."""
-    if source != "google":
+    if not spec.own_validation:
         return []
     val = pools.get("validation", {})
-    sizes = split_limits("google", pools)
+    sizes = split_limits(spec, pools)
     held = ", ".join(f"{v['count']} {c}" for c, v in val.items())
-    return [("Google's archive has no test split: validation and test are both carved from its "
+    return [(f"{spec.name.capitalize()}'s archive has no test split: validation and test are both carved from its "
              f"validation folder ({held}), "
              f"at most {sizes['validation']} + {sizes['test']} per class; train comes from its "
              f"train folder (at most {sizes['train']} per class).")]
 
 
-def split_limits(source, pools):
+def split_limits(spec, pools):
     """Largest images per class each split can have for a source (None = no limit)."""
-    if source != "google" or "validation" not in pools:
+    if not spec.own_validation or "validation" not in pools:
         return {"train": None, "validation": None, "test": None}
     train = min(v["count"] for v in pools.get("train", {}).values()) if pools.get("train") else 0
     val = min(v["count"] for v in pools["validation"].values())
     return {"train": train, "validation": val // 2, "test": val - val // 2}
-
-
-def _index(path):
-    """The N of cat.N.jpg."""
-    return int(Path(path).name.split(".")[1])
-
-
-def pooled_plan(source_dir, images, profile, verbose=True):
-    """The split plan for a source with its own validation folder (Google's), else None.
-
-    Train takes the first images of the archive's train folder; validation and test are carved from
-    its validation folder (first half, second half), all in index order. Sizes are capped at what the
-    folders hold, and the sizes used are printed.
-    """
-    report = read_report(source_dir)
-    pools = (report or {}).get("pools", {})
-    if "validation" not in pools or "train" not in pools:
-        return None
-    members = {}
-    for cls in config.CLASSES:
-        def within(pool):
-            r = pools[pool].get(cls)
-            return [p for p in images[cls] if r and r["first"] <= _index(p) <= r["last"]]
-        members[cls] = {"train": within("train"), "validation": within("validation")}
-    n_train = min(len(m["train"]) for m in members.values())
-    n_held = min(len(m["validation"]) for m in members.values())
-    sizes = {"train": min(profile.train, n_train), "validation": min(profile.validation, n_held // 2)}
-    sizes["test"] = min(profile.test, n_held - sizes["validation"])
-    if min(sizes.values()) < 1:
-        raise ValueError(f"The {report['source']} images in {source_dir} hold {n_train} train and {n_held} "
-                         "validation images per class: too few to make a split.")
-    plan = {}
-    for cls in config.CLASSES:
-        held = members[cls]["validation"]
-        plan[("train", cls)] = members[cls]["train"][:sizes["train"]]
-        plan[("validation", cls)] = held[:sizes["validation"]]
-        plan[("test", cls)] = held[sizes["validation"]:sizes["validation"] + sizes["test"]]
-    if verbose:
-        wanted = profile.split_sizes()
-        note = ("" if sizes == wanted else
-                f" (the {profile.name} profile asks for {wanted['train']}/{wanted['validation']}/"
-                f"{wanted['test']}; the archive holds {n_train} train and {n_held} validation per class)")
-        print(f"{report['source']}: the archive has no test split, so validation and test are carved "
-              f"from its validation folder. Sizes used per class: train {sizes['train']}, validation "
-              f"{sizes['validation']}, test {sizes['test']}{note}.")
-    return plan
 
 
 def build(spec, archive, archive_sha, dest, progress=True):
@@ -627,8 +583,8 @@ def build(spec, archive, archive_sha, dest, progress=True):
             "archive": Path(archive).name, "archive_size": Path(archive).stat().st_size,
             "archive_sha256": archive_sha, "layout": layout,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "split_limits": split_limits(spec.name, result["pools"]),
-            "notes": notes_for(spec.name, result["pools"]), **result,
+            "split_limits": split_limits(spec, result["pools"]),
+            "notes": notes_for(spec, result["pools"]), **result,
         }
         write_report(work, report)
         swap_in(work, dest)

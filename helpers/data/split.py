@@ -5,7 +5,6 @@ From a folder of cat.N.jpg / dog.N.jpg, images are taken in index order per clas
 files and the full profile that is the book's cat.0-999 / 1000-1499 / 1500-1999). The split is built
 in a temporary folder and swapped in with a rename, so an interrupted run never leaves half a split.
 """
-import hashlib
 import json
 import os
 import re
@@ -13,7 +12,8 @@ import shutil
 from pathlib import Path
 
 from .. import config
-from .folders import data_lock, lock_folder, remove_quietly, swap_in, tidy
+from ..files import sha256_file  # notebook 03 calls it as split.sha256_file
+from .folders import building, data_lock, lock_folder, tidy
 
 KAGGLE_NAME = re.compile(r"^(cat|dog)\.(\d+)\.jpe?g$", re.IGNORECASE)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
@@ -28,12 +28,60 @@ def source_images(source_dir):
     if not folder.is_dir():
         raise FileNotFoundError(f"Source folder {source_dir} does not exist: prepare a source first "
                                 "(`python -m helpers data`).")
-    found = {"cats": [], "dogs": []}
+    found = {cls: [] for cls in config.CLASSES}
     for entry in os.scandir(folder):
         match = KAGGLE_NAME.match(entry.name)
         if match and entry.is_file():
-            found[match.group(1).lower() + "s"].append((int(match.group(2)), Path(entry.path)))
+            found[config.class_folder(match.group(1))].append((int(match.group(2)), Path(entry.path)))
     return {cls: [p for _, p in sorted(items)] for cls, items in found.items()}
+
+
+def _index(path):
+    """The N of cat.N.jpg."""
+    return int(Path(path).name.split(".")[1])
+
+
+def pooled_plan(report, images, profile, source_dir, verbose=True):
+    """The split plan for a source whose archive has its own validation folder (Google's), else None.
+
+    report: the source's report.json (helpers.data.sources.read_report), whose pools say which
+    indices came from the archive's train and validation folders.
+
+    Train takes the first images of the archive's train folder; validation and test are carved from
+    its validation folder (first half, second half), all in index order. Sizes are capped at what the
+    folders hold, and the sizes used are printed.
+    """
+    pools = (report or {}).get("pools", {})
+    if "validation" not in pools or "train" not in pools:
+        return None
+    members = {}
+    for cls in config.CLASSES:
+        def within(pool):
+            r = pools[pool].get(cls)
+            return [p for p in images[cls] if r and r["first"] <= _index(p) <= r["last"]]
+        members[cls] = {"train": within("train"), "validation": within("validation")}
+    n_train = min(len(m["train"]) for m in members.values())
+    n_held = min(len(m["validation"]) for m in members.values())
+    sizes = {"train": min(profile.train, n_train), "validation": min(profile.validation, n_held // 2)}
+    sizes["test"] = min(profile.test, n_held - sizes["validation"])
+    if min(sizes.values()) < 1:
+        raise ValueError(f"The {report['source']} images in {source_dir} hold {n_train} train and {n_held} "
+                         "validation images per class: too few to make a split.")
+    plan = {}
+    for cls in config.CLASSES:
+        held = members[cls]["validation"]
+        plan[("train", cls)] = members[cls]["train"][:sizes["train"]]
+        plan[("validation", cls)] = held[:sizes["validation"]]
+        plan[("test", cls)] = held[sizes["validation"]:sizes["validation"] + sizes["test"]]
+    if verbose:
+        wanted = profile.split_sizes()
+        note = ("" if sizes == wanted else
+                f" (the {profile.name} profile asks for {wanted['train']}/{wanted['validation']}/"
+                f"{wanted['test']}; the archive holds {n_train} train and {n_held} validation per class)")
+        print(f"{report['source']}: the archive has no test split, so validation and test are carved "
+              f"from its validation folder. Sizes used per class: train {sizes['train']}, validation "
+              f"{sizes['validation']}, test {sizes['test']}{note}.")
+    return plan
 
 
 def plan_split(images, profile):
@@ -58,15 +106,6 @@ def check_enough(images, profile, source_dir):
             f"the {profile.name} profile needs {need} of each ({profile.train} train + "
             f"{profile.validation} validation + {profile.test} test). Use a bigger source or "
             "COURSE_PROFILE=quick.")
-
-
-def sha256_file(path, chunk=1 << 20):
-    """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(chunk), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def split_counts(dest=None):
@@ -141,12 +180,7 @@ def print_counts(counts):
     """Print the per-folder counts the way the book does."""
     for split in config.SPLITS:
         for cls in config.CLASSES:
-            print(f"total {BOOK_SPLIT_NAMES[split]} {cls[:-1]} images:", counts[split][cls])
-
-
-def remove_stale(dest):
-    """Put back a split an interrupted swap left, then delete dest's temporary siblings from runs that are over."""
-    tidy(dest)
+            print(f"total {BOOK_SPLIT_NAMES[split]} {config.kaggle_prefix(cls)} images:", counts[split][cls])
 
 
 def _write_split(tmp, plan, source, profile):
@@ -183,18 +217,14 @@ def make_small_dataset(source_dir, dest=None, profile=None, force=False, source=
         check_enough(images, profile, source_dir)  # before anything is written
         plan = plan_split(images, profile)
     with data_lock(lock_folder(dest)):
-        remove_stale(dest)  # on every run: put back an interrupted swap's split, delete dead runs' folders
+        tidy(dest)  # on every run: put back an interrupted swap's split, delete dead runs' folders
         if not force and is_complete(dest, plan, source):
             counts = split_counts(dest)
             if verbose:
                 print(f"Split already complete in {dest.name}/ ({source}, {profile.name} profile): kept.")
         else:
-            tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}"
-            try:
+            with building(dest) as tmp:
                 counts = _write_split(tmp, plan, source, profile)
-                swap_in(tmp, dest)
-            finally:
-                remove_quietly(tmp)
     if verbose:
         print_counts(counts)
     return counts

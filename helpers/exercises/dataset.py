@@ -27,13 +27,15 @@ RATIOS = {"train": 0.70, "validation": 0.15, "test": 0.15}
 def custom_profile(sizes):
     """A Profile with these per-class split sizes (the rest copied from quick)."""
     quick = config.get_profile("quick")
-    return config.Profile("exercise", sizes["train"], sizes["validation"], sizes["test"], quick.baseline_epochs,
-                          quick.baseline_batch, quick.augmented_epochs, quick.augmented_batch, "exercise 03")
+    return config.Profile(name="exercise", train=sizes["train"], validation=sizes["validation"], test=sizes["test"],
+                          baseline_epochs=quick.baseline_epochs, baseline_batch=quick.baseline_batch,
+                          augmented_epochs=quick.augmented_epochs, augmented_batch=quick.augmented_batch,
+                          description="exercise 03")
 
 
 def source_names(n=PER_CLASS):
     """A source in Kaggle's layout, by name only (nothing on disk): {cls: [Path('cat.0.jpg'), ...]}."""
-    return {cls: [Path(f"{cls[:-1]}.{i}.jpg") for i in range(n)] for cls in config.CLASSES}
+    return {cls: [Path(config.kaggle_name(cls, i)) for i in range(n)] for cls in config.CLASSES}
 
 
 def ratio_sizes(per_class=PER_CLASS):

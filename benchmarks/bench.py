@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO))
 
 import helpers  # noqa: E402, F401  (sets the course's TensorFlow defaults before TensorFlow loads)
 from helpers import config, measure, models, speed  # noqa: E402
+from helpers.files import write_text_atomic  # noqa: E402
 
 RESULTS = REPO / "benchmarks" / "results.json"
 QUICK_RESULTS = REPO / "build" / "bench" / "results-quick.json"
@@ -533,9 +534,7 @@ def write_readme_table(markdown):
         raise SystemExit(f"{README} has no {TABLE_START} ... {TABLE_END} block to fill")
     head, rest = text.split(TABLE_START, 1)
     _, tail = rest.split(TABLE_END, 1)
-    tmp = README.with_suffix(".md.tmp")
-    tmp.write_text(f"{head}{TABLE_START}\n{markdown}\n{TABLE_END}{tail}", encoding="utf-8")
-    os.replace(tmp, README)
+    write_text_atomic(README, f"{head}{TABLE_START}\n{markdown}\n{TABLE_END}{tail}")
 
 
 # ---------------------------------------------------------------- results files
@@ -656,9 +655,7 @@ def main(argv=None):
     print(markdown)
     out = Path(args.out) if args.out else (QUICK_RESULTS if args.quick else RESULTS)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(results, indent=1, default=str), encoding="utf-8")
-    os.replace(tmp, out)
+    write_text_atomic(out, json.dumps(results, indent=1, default=str))
     log(f"wrote {out}")
     if not args.quick and not args.no_readme and not args.out:
         write_readme_table(markdown)

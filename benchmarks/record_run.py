@@ -19,6 +19,7 @@ RUNS = REPO / "benchmarks" / "runs.json"
 sys.path.insert(0, str(REPO))
 
 from benchmarks.bench import cpu_model  # noqa: E402
+from helpers.files import write_text_atomic  # noqa: E402
 from helpers.training import book_reference  # noqa: E402
 
 
@@ -129,9 +130,7 @@ def save(entries):
     runs = json.loads(RUNS.read_text(encoding="utf-8")) if RUNS.exists() else []
     ids = {e["id"] for e in entries}
     runs = [r for r in runs if r.get("id") not in ids] + list(entries)
-    tmp = RUNS.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(runs, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, RUNS)
+    write_text_atomic(RUNS, json.dumps(runs, indent=1) + "\n")
 
 
 def main(argv=None):

@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from helpers import plots, references  # noqa: E402
+from helpers.files import replacing  # noqa: E402
 
 TITLES = {"04": "notebook 04, the baseline", "06": "notebook 06, dropout + augmentation"}
 FAMILIES = {"real": "kaggle", "synthetic": "synthetic"}
@@ -29,9 +30,8 @@ def draw(notebook, family, folder):
              f"{references.SOURCE_NAMES[FAMILIES[family]]} ({references.machines(runs)})")
     fig = plots.plot_reference_runs(runs, title, book=references.BOOK_FINAL[notebook])
     path = Path(folder) / f"{notebook}_reference_{family}.png"
-    tmp = path.with_name(f".{path.stem}.tmp.png")
-    fig.savefig(tmp, dpi=80)
-    tmp.replace(path)
+    with replacing(path) as tmp:
+        fig.savefig(tmp, dpi=80)
     return path
 
 

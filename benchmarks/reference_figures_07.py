@@ -59,13 +59,13 @@ def save_png(image, path, colours=256):
     """
     from PIL import Image
 
+    from helpers.files import replacing
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     if colours:
         image = image.quantize(colors=colours, method=Image.Quantize.MEDIANCUT)
-    image.save(tmp, format="PNG", optimize=True)
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        image.save(tmp, format="PNG", optimize=True)
     return path.stat().st_size
 
 

@@ -118,10 +118,10 @@ def versions():
 
 
 def write_json(path, record):
-    """Write record as JSON through a temporary file."""
-    tmp = Path(f"{path}.tmp")
-    tmp.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    """Write record as JSON through a temporary file (helpers.files)."""
+    from helpers.files import write_text_atomic
+
+    write_text_atomic(path, json.dumps(record, indent=1) + "\n")
 
 
 def main(argv=None):

@@ -35,7 +35,7 @@ def banner():
     try:
         from . import data
         source = data.current_source() or "not prepared yet (run notebook 03 or `make data`)"
-    except Exception:  # pragma: no cover - banner must never stop a notebook
+    except OSError:  # a data folder that cannot be read: the banner must never stop a notebook
         source = "unknown"
     gpus = tf.config.list_physical_devices("GPU")
     device = f"GPU x{len(gpus)}" if gpus else "CPU"

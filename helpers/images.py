@@ -7,6 +7,7 @@ Two pipelines train the course's models and each reads pictures its own way:
   tf.image.resize (bilinear), pixels kept at 0-255 (the model's Rescaling layer scales them).
 """
 import re
+import struct
 import warnings
 from pathlib import Path
 
@@ -34,13 +35,17 @@ def rgb8(img, background=(255, 255, 255)):
     return img if img.mode == "RGB" else img.convert("RGB")
 
 
+# What Pillow raises on a damaged EXIF block (tried on JPEGs with corrupted EXIF bytes).
+DAMAGED_EXIF = (OSError, SyntaxError, ValueError, TypeError, KeyError, struct.error)
+
+
 def upright(img):
     """The image turned the way its EXIF orientation tag says (phones store photos sideways)."""
     from PIL import ImageOps
 
     try:
         return ImageOps.exif_transpose(img)
-    except Exception:  # a damaged EXIF block: the pixels are still fine as stored
+    except DAMAGED_EXIF:  # the pixels are still fine as stored
         return img
 
 

@@ -80,11 +80,6 @@ def split_images(split="test", model=None, limit=None, root=None):
     return paths, np.array(labels)
 
 
-def load_batch(paths, model=None):
-    """Several image files as one (n, h, w, 3) float32 batch (see load_image)."""
-    return np.stack([load_image(p, model) for p in paths])
-
-
 # --------------------------------------------------------------------------- activations
 
 def feature_layers(model, kinds=FEATURE_LAYERS):
@@ -163,19 +158,6 @@ def deprocess(image):
     image = image - image.mean()
     image = image / (image.std() + 1e-5) * 0.1 + 0.5
     return (np.clip(image, 0, 1) * 255).astype("uint8")
-
-
-def pattern_grid(patterns, cols=8, gap=4):
-    """Filter-pattern images (n, h, w, 3) tiled into one uint8 RGB grid."""
-    patterns = np.asarray(patterns)
-    n, h, w, _ = patterns.shape
-    cols = min(cols, n)
-    rows = -(-n // cols)
-    grid = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap, 3), 255, dtype="uint8")
-    for k in range(n):
-        r, q = divmod(k, cols)
-        grid[r * (h + gap):r * (h + gap) + h, q * (w + gap):q * (w + gap) + w] = patterns[k]
-    return grid
 
 
 # --------------------------------------------------------------------------- Grad-CAM

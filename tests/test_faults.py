@@ -23,6 +23,7 @@ import archive_server as fake
 from helpers import config, data
 from helpers.__main__ import main
 from helpers.data import download as dl
+from helpers.data import archives as archive_checks
 from helpers.data import folders, sources
 from helpers.data import split as split_mod
 
@@ -311,17 +312,17 @@ def test_entries_above_the_cap_are_skipped_and_batches_are_bounded(archives, mon
     path, blob = archives["microsoft"]
     sizes = {i.filename: i.file_size for i in zipfile.ZipFile(path).infolist() if i.filename.endswith(".jpg")}
     cap = sorted(set(sizes.values()))[-3]  # at least the two largest photos are over
-    monkeypatch.setattr(sources, "MAX_PHOTO_BYTES", cap)
-    monkeypatch.setattr(sources, "BATCH_BYTES", 20_000)
+    monkeypatch.setattr(archive_checks, "MAX_PHOTO_BYTES", cap)
+    monkeypatch.setattr(archive_checks, "BATCH_BYTES", 20_000)
     held = []
-    real_check = sources._check_batch
-    monkeypatch.setattr(sources, "_check_batch", lambda ex, items: held.append(
+    real_check = archive_checks._check_batch
+    monkeypatch.setattr(archive_checks, "_check_batch", lambda ex, items: held.append(
         (len(items), sum(len(d) for _, d in items))) or real_check(ex, items))
     sources.fetch("microsoft", archive=path, sha256=sha(blob), progress=False)
     report = sources.read_report(config.source_dir("microsoft"))
     over = {s["entry"] for s in report["skipped"] if s["reason"].startswith("too large")}
     assert len(over) >= 2 and over == {name for name, size in sizes.items() if size > cap}
-    assert max(n for n, _ in held) <= sources.BATCH_PHOTOS
+    assert max(n for n, _ in held) <= archive_checks.BATCH_PHOTOS
     assert max(b for _, b in held) < 20_000 + cap  # a batch is flushed as soon as it reaches BATCH_BYTES
     assert sum(n for n, _ in held) == 412 - len(over)
 
@@ -560,7 +561,7 @@ def test_the_real_error_is_reported_not_the_clean_up(archives, kaggle_split, tmp
             raise PermissionError(errno.EACCES, "Permission denied", str(self))
         return real_unlink(self, *a, **k)
 
-    monkeypatch.setattr(sources.shutil, "copyfileobj", full_disk)
+    monkeypatch.setattr(archive_checks.shutil, "copyfileobj", full_disk)
     monkeypatch.setattr(Path, "unlink", stuck_unlink)
     assert main(["data", "--source", "kaggle", "--archive", str(outer)]) == 1
     err = one_line(capsys.readouterr().err)

@@ -14,6 +14,7 @@ from PIL import Image
 
 import archive_server as fake
 from helpers import config, data
+from helpers.data import archives as archive_checks
 from helpers.data import download as dl
 from helpers.data import sources
 
@@ -359,21 +360,21 @@ def test_free_space_is_checked_before_extraction(archives, good_split, monkeypat
 # ---------------------------------------------------------------- the pieces
 
 def test_check_jpeg_names_each_problem():
-    assert sources.check_jpeg(fake.photo("cat", 1)) is None
-    assert sources.check_jpeg(b"") == "empty file"
-    assert sources.check_jpeg(fake.truncated_jpeg("cat", 1)).startswith("truncated or corrupt JPEG")
-    assert sources.check_jpeg(fake.png_bytes()) == "not a JPEG (PNG image)"
+    assert archive_checks.check_jpeg(fake.photo("cat", 1)) is None
+    assert archive_checks.check_jpeg(b"") == "empty file"
+    assert archive_checks.check_jpeg(fake.truncated_jpeg("cat", 1)).startswith("truncated or corrupt JPEG")
+    assert archive_checks.check_jpeg(fake.png_bytes()) == "not a JPEG (PNG image)"
     gif = io.BytesIO()
     Image.new("P", (8, 8)).save(gif, "GIF")
-    assert sources.check_jpeg(gif.getvalue()) == "not a JPEG (GIF image)"
-    assert sources.check_jpeg(b"hello") == "not an image"
+    assert archive_checks.check_jpeg(gif.getvalue()) == "not a JPEG (GIF image)"
+    assert archive_checks.check_jpeg(b"hello") == "not an image"
 
 
 @pytest.mark.parametrize("name, unsafe", [("PetImages/Cat/1.jpg", False), ("../x.jpg", True),
                                           ("a/../../x.jpg", True), ("/etc/passwd", True),
                                           ("C:/Windows/x.jpg", True), ("a\\..\\..\\x.jpg", True)])
 def test_unsafe_entry(name, unsafe):
-    assert sources.unsafe_entry(name) is unsafe
+    assert archive_checks.unsafe_entry(name) is unsafe
 
 
 def test_unknown_source_lists_the_real_ones():

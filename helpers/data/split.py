@@ -44,7 +44,7 @@ def _index(path):
 def pooled_plan(report, images, profile, source_dir, verbose=True):
     """The split plan for a source whose archive has its own validation folder (Google's), else None.
 
-    report: the source's report.json (helpers.data.sources.read_report), whose pools say which
+    report: the source's report.json (helpers.data.archives.read_report), whose pools say which
     indices came from the archive's train and validation folders.
 
     Train takes the first images of the archive's train folder; validation and test are carved from

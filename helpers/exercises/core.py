@@ -211,6 +211,12 @@ def as_choices(answer, options, many=False):
     return set(picked) if many else picked[0]
 
 
+def judge_choice(answer, options, correct, explanation, mistakes):
+    """Feedback for one letter among options: right with the explanation, or what the chosen letter gets wrong."""
+    choice = as_choices(answer, options)
+    return right(explanation) if choice == correct else wrong(mistakes[choice])
+
+
 def as_callable(answer, name):
     """The function itself, or Unreadable when the answer is a value (e.g. its result)."""
     if not callable(answer):

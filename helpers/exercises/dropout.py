@@ -4,7 +4,8 @@ from functools import cache
 import numpy as np
 
 from .. import models
-from .core import Unreadable, as_array, as_choices, as_int, as_text, exercise, judge_number, judge_text, right, wrong
+from .core import (Unreadable, as_array, as_int, as_text, exercise, judge_choice, judge_number, judge_text, right,
+                   wrong)
 
 NOTEBOOK = "06"
 FILE = "06_dropout_and_augmentation.ipynb"
@@ -167,23 +168,23 @@ VALIDATION_CHOICES = {
     "c": "The same as without augmentation, since the model never trains on validation data.",
     "d": "Higher, because augmentation prevents overfitting.",
 }
+VALIDATION_MISTAKES = {  # what each wrong letter misses
+    "a": "augmentation makes no new information: distorted copies of 1,000 pictures do not estimate better how "
+         "the model does on real photos, and the copies change every epoch.",
+    "c": "the model does not train on them, but it is scored on them: rotated, sheared, zoomed pictures get other "
+         "predictions than the real ones, and new ones every epoch.",
+    "d": "augmentation fights overfitting when it changes the training data. On validation data it only changes "
+         "what is measured.",
+}
 
 
 def check_validation(answer):
     """06.3: what augmenting the validation data would do to the validation score."""
-    choice = as_choices(answer, VALIDATION_CHOICES)
-    if choice == "b":
-        return right("validation data stands for the photos the model will meet: real, undistorted ones, the same "
-                     "every epoch so that epochs compare. Augmented validation pictures are random and distorted; the "
-                     "score would wobble and measure something else.")
-    return wrong({
-        "a": "augmentation makes no new information: distorted copies of 1,000 pictures do not estimate better how "
-             "the model does on real photos, and the copies change every epoch.",
-        "c": "the model does not train on them, but it is scored on them: rotated, sheared, zoomed pictures get other "
-             "predictions than the real ones, and new ones every epoch.",
-        "d": "augmentation fights overfitting when it changes the training data. On validation data it only changes "
-             "what is measured.",
-    }[choice])
+    return judge_choice(
+        answer, VALIDATION_CHOICES, "b",
+        "validation data stands for the photos the model will meet: real, undistorted ones, the same "
+        "every epoch so that epochs compare. Augmented validation pictures are random and distorted; the "
+        "score would wobble and measure something else.", VALIDATION_MISTAKES)
 
 
 exercise(

@@ -4,8 +4,8 @@ from functools import cache
 import numpy as np
 
 from .. import models, ops
-from .core import (Unreadable, as_callable, as_choices, as_number, as_shape, call, exercise, judge_shape, right,
-                   unanswered, wrong)
+from .core import (Unreadable, as_callable, as_number, as_shape, call, exercise, first_match, judge_choice,
+                   judge_shape, right, unanswered, wrong)
 
 NOTEBOOK = "07"
 FILE = "07_what_the_convnet_learned.ipynb"
@@ -51,23 +51,23 @@ EDGE_CHOICES = {
     "c": "the last MaxPooling2D",
     "d": "all of them equally",
 }
+EDGE_MISTAKES = {  # what each wrong letter misses
+    "b": "the last Conv2D sees 38x38-pixel windows of the picture and combines the patterns of the layers below: "
+         "its 15x15 activations are abstract (an ear, an eye) and mostly blank.",
+    "c": "after four poolings a channel is 7x7: too coarse to show edges; it says whether a large pattern is "
+         "present in each region.",
+    "d": "the layers differ: activations grow more abstract and sparser with depth; only the first layers keep "
+         "the picture's edges and colours.",
+}
 
 
 def check_edges(answer):
     """07.2: which layer's activations look like edge detectors."""
-    choice = as_choices(answer, EDGE_CHOICES)
-    if choice == "a":
-        return right("the first Conv2D: its 3x3 filters see 3x3 pixels, just enough for an edge or a colour, and "
-                     "its 148x148 activations still look like the picture, lit along edges of one direction or one "
-                     "colour each.")
-    return wrong({
-        "b": "the last Conv2D sees 38x38-pixel windows of the picture and combines the patterns of the layers below: "
-             "its 15x15 activations are abstract (an ear, an eye) and mostly blank.",
-        "c": "after four poolings a channel is 7x7: too coarse to show edges; it says whether a large pattern is "
-             "present in each region.",
-        "d": "the layers differ: activations grow more abstract and sparser with depth; only the first layers keep "
-             "the picture's edges and colours.",
-    }[choice])
+    return judge_choice(
+        answer, EDGE_CHOICES, "a",
+        "the first Conv2D: its 3x3 filters see 3x3 pixels, just enough for an edge or a colour, and "
+        "its 148x148 activations still look like the picture, lit along edges of one direction or one "
+        "colour each.", EDGE_MISTAKES)
 
 
 def check_gradcam(answer):
@@ -125,15 +125,16 @@ def check_blank(answer):
         truth = ops.dead_channels(act)
         if value == truth:
             continue
-        if value == int((act <= 0).reshape(-1, act.shape[-1]).any(axis=0).sum()):
-            return wrong(f"on {where} you count channels with some zero; a blank channel is zero everywhere "
-                         "(its maximum is 0).")
-        if value == truth / act.shape[-1]:
-            return wrong("that is the share of blank channels; return how many there are.")
-        if value in (int((act.max(axis=(1, 2)) <= 0).sum()), int((act.max(axis=(0, 2)) <= 0).sum())):
-            return wrong("you counted along the wrong axis: channels are the last axis, (height, width, channels); "
-                         "take the maximum over axes 0 and 1.")
-        return wrong(f"on {where} your function says {value:g}, there are {truth} blank channels.")
+        wrong_axis = ("you counted along the wrong axis: channels are the last axis, (height, width, channels); "
+                      "take the maximum over axes 0 and 1.")
+        slip = first_match(value, [
+            (int((act <= 0).reshape(-1, act.shape[-1]).any(axis=0).sum()),
+             f"on {where} you count channels with some zero; a blank channel is zero everywhere (its maximum is 0)."),
+            (truth / act.shape[-1], "that is the share of blank channels; return how many there are."),
+            (int((act.max(axis=(1, 2)) <= 0).sum()), wrong_axis),
+            (int((act.max(axis=(0, 2)) <= 0).sum()), wrong_axis),
+        ], tol=0)  # exact: these are counts
+        return wrong(slip or f"on {where} your function says {value:g}, there are {truth} blank channels.")
     return right("on 3 hidden activations (with blank rows, and channels where a single position fired) your "
                  "function counts the blank channels as ops.dead_channels does.")
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import ipywidgets as W
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 from tensorflow.keras.preprocessing.image import ImageDataGenerator
 
 from .. import config, synthetic
@@ -23,16 +23,8 @@ CSS = {"image": "aug-image", "rotation_range": "aug-rotation", "width_shift_rang
 
 
 def _fallback_image(seed):
-    """A stand-in training image when no data is prepared: a synthetic cat, else a drawn pattern."""
-    try:
-        return synthetic.draw_image("cat", synthetic.image_seed(seed, "cat", 0)).convert("RGB")
-    except Exception:
-        img = Image.new("RGB", (200, 160), (90, 140, 200))
-        draw = ImageDraw.Draw(img)
-        draw.rectangle((20, 110, 180, 160), fill=(70, 150, 60))
-        draw.ellipse((130, 15, 170, 55), fill=(250, 220, 60))
-        draw.polygon([(40, 110), (70, 40), (100, 110)], fill=(160, 60, 40))  # asymmetric: flips show
-        return img
+    """A stand-in training image when no data is prepared: a synthetic cat."""
+    return synthetic.draw_image("cat", synthetic.image_seed(seed, "cat", 0)).convert("RGB")
 
 
 def training_images(n=8, seed=None):
@@ -40,7 +32,7 @@ def training_images(n=8, seed=None):
     try:
         from .. import data
         paths = data.sample_paths("train", n=n, seed=config.SEED if seed is None else seed)
-    except Exception:
+    except OSError:  # no split yet (FileNotFoundError) or an unreadable data folder
         return []
     return [(f"{Path(p).parent.name}/{Path(p).name}", str(p)) for p in paths]
 

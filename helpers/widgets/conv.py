@@ -42,7 +42,7 @@ def sample_images(n=3, split="train"):
     try:
         from .. import data
         paths = data.sample_paths(split=split, n=n)
-    except Exception:  # no split yet (or the data helpers are missing): the patterns still work
+    except OSError:  # no split yet (FileNotFoundError) or an unreadable data folder: the patterns still work
         return {}
     return {f"photo: {path.parent.name}/{path.name}": load_gray(path) for path in paths[:n]}
 

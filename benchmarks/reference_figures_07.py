@@ -89,9 +89,10 @@ def load_weights(model, path):
 def activation_figure(model, image_path, dpi):
     """Section 1: the activation grids of one test image (notebook 07, listing 5.30's cell)."""
     from helpers import inspect_model as im
+    from helpers import predictions
     from helpers import plots
 
-    x = im.load_image(image_path, model)
+    x = predictions.load_image(image_path, model)
     acts = im.activations(model, x)
     return stack_figures(plots.plot_activation_grids(acts, cols=16), dpi)
 
@@ -112,15 +113,16 @@ def pattern_figure(model, dpi, steps=40, n_channels=16):
 def grad_cam_figure(model, test_paths, test_labels, dpi):
     """Section 3: Grad-CAM of the first two test cats and the first two test dogs (notebook 07's cell)."""
     from helpers import inspect_model as im
+    from helpers import predictions
     from helpers import plots
 
-    cam_paths = im.pick_examples(model, test_paths, test_labels)
+    cam_paths = predictions.pick_examples(model, test_paths, test_labels)
     images, heatmaps, overlays, titles = [], [], [], []
     for p in cam_paths:
-        xi = im.load_image(p, model)
+        xi = predictions.load_image(p, model)
         prob = float(model.predict(xi[None], verbose=0)[0, 0])
         heat = im.grad_cam(model, xi, target="predicted")
-        shown = im.to_display(xi, model)
+        shown = predictions.to_display(xi, model)
         images.append(shown)
         heatmaps.append(heat)
         overlays.append(im.superimpose(shown, heat))
@@ -143,7 +145,7 @@ def main(argv=None):
     os.environ["COURSE_PROFILE"] = "full"
     os.environ["COURSE_DATA_DIR"] = os.path.abspath(args.data_dir)
     from helpers import config, data, models, plots, training
-    from helpers import inspect_model as im
+    from helpers import predictions
 
     print(f"Preparing the full profile's synthetic split in {config.data_dir()} ...", flush=True)
     data.prepare(data.SYNTHETIC, profile="full")
@@ -160,7 +162,7 @@ def main(argv=None):
         print(f"{split} accuracy of the loaded model: {score['accuracy']:.3f} "
               f"({score['images']} synthetic images, full profile)")
 
-    test_paths, test_labels = im.split_images("test")
+    test_paths, test_labels = predictions.split_images("test")
     assets = Path(args.assets)
     figures = {
         "07_activations.png": lambda: activation_figure(model, test_paths[0], args.dpi),

@@ -7,7 +7,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import inspect_model
+from . import predictions
 
 # What keras.models.load_model raises for a file that is not a saved model (not a zip, no config, unknown
 # layer classes, an HDF5 file it cannot open, a cut-short archive).
@@ -90,7 +90,7 @@ def predict_files(paths, model=None, model_path=None, batch_size=32):
     """
     model = check_model(model) if model is not None else load_model(model_path)
     paths, errors = list(paths), {}
-    probs = inspect_model.predict_probabilities(model, paths, batch_size, errors=errors, orient=True)
+    probs = predictions.predict_probabilities(model, paths, batch_size, errors=errors, orient=True)
     return [Prediction(str(path), error=_without_path(errors[i], path)) if i in errors
             else to_prediction(path, probs[i]) for i, path in enumerate(paths)]
 

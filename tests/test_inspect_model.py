@@ -6,6 +6,7 @@ from keras import layers
 from PIL import Image
 
 from helpers import inspect_model as im
+from helpers import predictions
 
 
 def small_convnet(size=32, seed=0):
@@ -129,7 +130,7 @@ def test_load_image_matches_keras_load_img(tmp_path):
     pixels = np.random.default_rng(3).integers(0, 256, (90, 120, 3), dtype=np.uint8)
     Image.fromarray(pixels).save(path)
     model = small_convnet(size=32)
-    mine = im.load_image(path, model)
+    mine = predictions.load_image(path, model)
     truth = keras.utils.img_to_array(keras.utils.load_img(path, target_size=(32, 32))) / 255.0
     np.testing.assert_allclose(mine, truth, atol=1e-6)
 
@@ -141,20 +142,20 @@ def test_load_image_for_a_rescaling_model_matches_image_dataset_from_directory(t
     Image.fromarray(pixels).save(folder / "a.png")
     model = keras.Sequential([keras.Input(shape=(32, 32, 3)), layers.Rescaling(1 / 255),
                               layers.Conv2D(2, 3), layers.Flatten(), layers.Dense(1, activation="sigmoid")])
-    assert im.rescales_inside(model)
+    assert predictions.rescales_inside(model)
     ds = keras.utils.image_dataset_from_directory(tmp_path / "one", image_size=(32, 32),
                                                   batch_size=1, shuffle=False, verbose=False)
     truth = next(iter(ds))[0].numpy()[0]
-    np.testing.assert_allclose(im.load_image(folder / "a.png", model), truth, atol=1e-3)
+    np.testing.assert_allclose(predictions.load_image(folder / "a.png", model), truth, atol=1e-3)
 
 
 def test_load_image_errors_name_the_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.jpg"):
-        im.load_image(tmp_path / "missing.jpg")
+        predictions.load_image(tmp_path / "missing.jpg")
     bad = tmp_path / "notes.jpg"
     bad.write_text("not an image")
     with pytest.raises(ValueError, match="notes.jpg: not a readable image"):
-        im.load_image(bad)
+        predictions.load_image(bad)
 
 
 def test_most_confident_wrong_orders_by_confidence():
@@ -162,22 +163,22 @@ def test_most_confident_wrong_orders_by_confidence():
     labels = np.array([0, 0, 1, 1, 0])
     probs = np.array([0.9, 0.2, 0.45, 0.01, 0.6])
     # wrong: a (cat, 0.9), c (dog, 0.45), d (dog, 0.01), e (cat, 0.6)
-    assert im.most_confident_wrong(paths, labels, probs, n=3) == [
+    assert predictions.most_confident_wrong(paths, labels, probs, n=3) == [
         ("d", "dogs", 0.01), ("a", "cats", 0.9), ("e", "cats", 0.6)]
 
 
 def test_predict_probabilities_and_split_images(tiny_split):
     model = small_convnet(size=32)
-    paths, labels = im.split_images("test", root=tiny_split)
+    paths, labels = predictions.split_images("test", root=tiny_split)
     assert len(paths) == 8 and labels.tolist() == [0] * 4 + [1] * 4
-    probs = im.predict_probabilities(model, paths, batch_size=3)
-    truth = model.predict(np.stack([im.load_image(p, model) for p in paths]), verbose=0).ravel()
+    probs = predictions.predict_probabilities(model, paths, batch_size=3)
+    truth = model.predict(np.stack([predictions.load_image(p, model) for p in paths]), verbose=0).ravel()
     np.testing.assert_allclose(probs, truth, rtol=1e-5, atol=1e-6)
     missing = tiny_split / "test" / "cats" / "nope.jpg"
     with pytest.raises(FileNotFoundError, match="nope.jpg"):
-        im.predict_probabilities(model, [paths[0], missing])
+        predictions.predict_probabilities(model, [paths[0], missing])
     errors = {}
-    kept = im.predict_probabilities(model, [paths[0], missing, paths[1]], batch_size=2, errors=errors)
+    kept = predictions.predict_probabilities(model, [paths[0], missing, paths[1]], batch_size=2, errors=errors)
     assert list(errors) == [1] and "nope.jpg" in errors[1] and np.isnan(kept[1])
     np.testing.assert_allclose(kept[[0, 2]], truth[:2], rtol=1e-5, atol=1e-6)
 
@@ -201,7 +202,7 @@ def test_activation_explorer_shows_the_chosen_channel(tiny_split):
     box.layer_picker.value = box.layer_picker.options[2]  # second Conv2D: 8 channels
     box.channel_slider.value = 6
     assert box.renders == renders + 3  # one render per change
-    truth = im.activations(model, im.load_image(images[name], model))[box.layer_picker.value][:, :, 6]
+    truth = im.activations(model, predictions.load_image(images[name], model))[box.layer_picker.value][:, :, 6]
     np.testing.assert_allclose(box.activation, truth, rtol=1e-5, atol=1e-6)
     assert box.state["shape"] == (13, 13, 8) and box.channel_slider.max == 7
     assert box.view.value[:4] == b"\x89PNG"
@@ -233,8 +234,8 @@ def test_pick_examples_takes_the_first_right_ones_of_each_class(monkeypatch):
     paths = ["c0", "c1", "c2", "d0", "d1", "d2", "d3"]
     labels = [0, 0, 0, 1, 1, 1, 1]
     probs = {"c0": 0.9, "c1": 0.1, "c2": 0.2, "d0": 0.3, "d1": 0.8, "d2": 0.1, "d3": 0.7}
-    monkeypatch.setattr(im, "predict_probabilities", lambda model, ps: [probs[p] for p in ps])
-    assert im.pick_examples(None, paths, labels) == ["c1", "c2", "d1", "d3"]
+    monkeypatch.setattr(predictions, "predict_probabilities", lambda model, ps: [probs[p] for p in ps])
+    assert predictions.pick_examples(None, paths, labels) == ["c1", "c2", "d1", "d3"]
     # fewer right than asked for: the first wrong ones fill up
-    assert im.pick_examples(None, paths, labels, per_class=3, look_at=3) == ["c1", "c2", "c0",
+    assert predictions.pick_examples(None, paths, labels, per_class=3, look_at=3) == ["c1", "c2", "c0",
                                                                                "d1", "d0", "d2"]

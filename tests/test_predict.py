@@ -8,7 +8,7 @@ import pytest
 from keras import layers
 from PIL import Image
 
-from helpers import inspect_model, predict, training
+from helpers import predict, predictions, training
 from helpers.config import IMAGE_SIZE
 
 
@@ -124,7 +124,7 @@ def test_rescaling_model_gets_raw_pixels(tmp_path):
                               layers.Dense(1, activation="sigmoid")])
     path = photos(tmp_path / "in", n=1)[0]
     result = predict.predict_files([path], model=model)[0]
-    x = inspect_model.load_image(path, model)
+    x = predictions.load_image(path, model)
     assert x.max() > 1.0  # 0-255 pixels go in, the model rescales
     assert result.dog_probability == pytest.approx(float(model.predict(x[None], verbose=0)[0, 0]), abs=1e-6)
 
@@ -237,7 +237,7 @@ def in_mode(mode, path):
 def test_every_mode_is_read_as_8bit_rgb(tmp_path, mode, suffix):
     path, truth = in_mode(mode, tmp_path / f"image{suffix}")
     assert Image.open(path).mode == mode
-    pixels = inspect_model.load_image(path, size=truth.shape[:2])  # same size: no resampling
+    pixels = predictions.load_image(path, size=truth.shape[:2])  # same size: no resampling
     np.testing.assert_array_equal(np.rint(pixels * 255).astype(np.uint8), truth)
     model = tiny_model()
     result = predict.predict_files([path], model=model)[0]
@@ -251,9 +251,9 @@ def test_exif_orientation_is_applied_to_your_photos(tmp_path):
     exif = Image.Exif()
     exif[0x0112] = 6  # orientation: turn 90 degrees clockwise to view
     Image.fromarray(rgb).save(path, exif=exif)
-    upright = inspect_model.load_image(path, size=(40, 30), orient=True)
+    upright = predictions.load_image(path, size=(40, 30), orient=True)
     np.testing.assert_array_equal(np.rint(upright * 255).astype(np.uint8), np.rot90(rgb, k=-1))
-    as_stored = inspect_model.load_image(path, size=(30, 40))  # training photos: read as stored, like Keras
+    as_stored = predictions.load_image(path, size=(30, 40))  # training photos: read as stored, like Keras
     np.testing.assert_array_equal(np.rint(as_stored * 255).astype(np.uint8), rgb)
     model = tiny_model()
     x = keras.utils.img_to_array(Image.fromarray(np.rot90(rgb, k=-1).copy()).resize((150, 150), Image.NEAREST))

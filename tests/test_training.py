@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from keras.utils import img_to_array, load_img
 
-from helpers import config, inspect_model, models, training
+from helpers import config, models, predictions, training
 
 
 def test_generator_batches_and_label_mapping(tiny_split):
@@ -114,12 +114,12 @@ def test_fit_save_load_and_evaluate(tiny_split):
     assert training.load_record(1)["train_images"] == 12
     loaded = training.load_model(1)
     paths = sorted(str(p) for p in (tiny_split / "test").rglob("*.jpg"))
-    np.testing.assert_allclose(inspect_model.predict_probabilities(loaded, paths),
-                               inspect_model.predict_probabilities(model, paths), atol=1e-6)
+    np.testing.assert_allclose(predictions.predict_probabilities(loaded, paths),
+                               predictions.predict_probabilities(model, paths), atol=1e-6)
     scores = training.evaluate(loaded)
     assert scores["images"] == 8
     # Accuracy on 8 test images is a multiple of 1/8, and matches the predictions.
-    probs = inspect_model.predict_probabilities(loaded, paths)
+    probs = predictions.predict_probabilities(loaded, paths)
     labels = np.array([0 if "/cats/" in p else 1 for p in paths])
     assert scores["accuracy"] == pytest.approx(np.mean((probs > 0.5) == labels))
 

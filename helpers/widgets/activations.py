@@ -5,7 +5,7 @@ import ipywidgets as W
 import numpy as np
 from PIL import Image
 
-from .. import config, inspect_model as im
+from .. import config, inspect_model as im, predictions
 from .render import colorize, image_view, set_image, tile_grid
 
 NOISE = "noise (prepare the data to see photos)"
@@ -14,7 +14,7 @@ NOISE = "noise (prepare the data to see photos)"
 def images_per_class(n_per_class=2, split="test"):
     """{label: path} of a few test images per class for the activation explorer; {} if no data."""
     try:
-        paths, labels = im.split_images(split)
+        paths, labels = predictions.split_images(split)
     except (FileNotFoundError, OSError):
         return {}
     chosen = {}
@@ -73,13 +73,14 @@ class ActivationExplorer(W.VBox):
         if name not in self._cache:
             path = self.images[name]
             if path is None:
-                x = np.random.default_rng(config.SEED).random(im.input_size(self.model) + (3,)).astype("float32")
-                x = x * 255.0 if im.rescales_inside(self.model) else x
+                shape = predictions.input_size(self.model) + (3,)
+                x = np.random.default_rng(config.SEED).random(shape).astype("float32")
+                x = x * 255.0 if predictions.rescales_inside(self.model) else x
             else:
-                x = im.load_image(path, self.model)
+                x = predictions.load_image(path, self.model)
             outs = self._extractor(x[None], training=False)
             outs = outs if isinstance(outs, (list, tuple)) else [outs]
-            self._cache[name] = (im.to_display(x, self.model),
+            self._cache[name] = (predictions.to_display(x, self.model),
                                  {n: np.asarray(o)[0] for n, o in zip(self.names, outs)})
         return self._cache[name]
 

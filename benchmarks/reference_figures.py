@@ -27,7 +27,7 @@ def draw(notebook, family, folder):
         return None
     plots.set_style()
     title = (f"{TITLES[notebook]}: {len(runs)} full-profile run{'s' if len(runs) > 1 else ''} on "
-             f"{references.SOURCE_NAMES[FAMILIES[family]]} ({references.machines(runs)})")
+             f"{references.source_name(FAMILIES[family])} ({references.machines(runs)})")
     fig = plots.plot_reference_runs(runs, title, book=references.BOOK_FINAL[notebook])
     path = Path(folder) / f"{notebook}_reference_{family}.png"
     with replacing(path) as tmp:

@@ -6,13 +6,13 @@
 import json
 
 from .config import repo_root
+from .data import SYNTHETIC
+from .training import BOOK_NOTEBOOK_FINAL
 
 # The book's schedule for each notebook: steps per epoch (a record made with another schedule is not a reference).
 BOOK_STEPS = {"04": 100, "06": 100}
-# The book's own notebook (section 5.2): final validation accuracy of each model.
-BOOK_FINAL = {"04": 0.724, "06": 0.844}
-SOURCE_NAMES = {"kaggle": "the real photos", "microsoft": "the real photos", "google": "the real photos",
-                "synthetic": "the synthetic set"}
+# The book's own notebook (section 5.2): final validation accuracy of each notebook's model.
+BOOK_FINAL = {"04": BOOK_NOTEBOOK_FINAL[1], "06": BOOK_NOTEBOOK_FINAL[2]}
 
 
 def runs_file():
@@ -27,8 +27,13 @@ def load_runs():
 
 
 def _source_family(source):
-    """Real-photo sources count as one family: the same photos in other archives."""
-    return "real" if source in ("kaggle", "microsoft", "google") else source
+    """Every real-photo source counts as one: the same photos in other archives."""
+    return SYNTHETIC if source == SYNTHETIC else "real"
+
+
+def source_name(source):
+    """'the synthetic set' or 'the real photos', for sentences and titles."""
+    return "the synthetic set" if source == SYNTHETIC else "the real photos"
 
 
 def reference_runs(notebook, source):
@@ -48,7 +53,7 @@ def span(values, digits=2):
 def expected_line(notebook, source):
     """One sentence: how the recorded full runs ended (validation, test), next to the book's figure."""
     runs = reference_runs(notebook, source)
-    name = SOURCE_NAMES.get(source, f"the {source} data")
+    name = source_name(source)
     book = f"the book: {BOOK_FINAL[notebook]:.2f}" if notebook in BOOK_FINAL else ""
     if not runs:
         return f"No full run of notebook {notebook} on {name} is recorded yet ({book})."
@@ -66,8 +71,6 @@ def machines(runs):
     seen = sorted({f"{r['machine'].split(',')[0]} ({r.get('date') or 'date not recorded'})" for r in runs})
     return "; ".join(seen)
 
-
-BOOK_TEXT = {"04": "0.724 (text: about 71%)", "06": "0.844 (text: about 82%)"}
 
 
 def runs_by_machine(runs):
@@ -91,9 +94,9 @@ def results_table():
             if not runs:
                 continue
             rows.append(
-                f"| {notebook} | {SOURCE_NAMES[source]} | {len(runs)}: {runs_by_machine(runs)} "
+                f"| {notebook} | {source_name(source)} | {len(runs)}: {runs_by_machine(runs)} "
                 f"| {span([r['val_accuracy'][-1] for r in runs], 3)} "
                 f"({span([max(r['val_accuracy']) for r in runs], 3)}) "
                 f"| {span([r['test']['accuracy'] for r in runs], 3)} | {span([r['accuracy'][-1] for r in runs], 3)} "
-                f"| {BOOK_TEXT[notebook]} |")
+                f"| {BOOK_FINAL[notebook]:.3f} |")
     return "\n".join(rows)

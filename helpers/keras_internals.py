@@ -6,6 +6,7 @@ iterator (never the class) a version of the method that keeps each file's decode
 does what Keras does, in the same order. tests/test_keras_internals.py fails when Keras changes what
 this relies on.
 """
+import copy
 import types
 
 import numpy as np
@@ -79,6 +80,15 @@ def decode_once(iterator):
         iterator._decode_once_cache = {}
         setattr(iterator, PRIVATE_METHOD, types.MethodType(_decode_once_batches, iterator))
     return iterator
+
+
+def independent_copy(iterator):
+    """A shallow copy of a flow_from_directory iterator with its own order and, if it decodes once, its own cache."""
+    twin = copy.copy(iterator)
+    if decodes_once(iterator):
+        del twin.__dict__[PRIVATE_METHOD]  # bound to the original: its cache, not the twin's
+        decode_once(twin)
+    return twin
 
 
 def decodes_once(iterator):

@@ -5,14 +5,14 @@
     decode_once(iterator)             # flow_from_directory that decodes and resizes each image once
 """
 import contextlib
-import copy
 import random
+import statistics
 
 import numpy as np
 
 from . import keras_internals
 from .config import get_profile
-from .measure import time_calls
+from .measure import epoch_timer, time_calls
 
 # Training costs about three forward passes: the forward pass, the gradient with respect to the
 # activations and the gradient with respect to the weights, each as many multiply-adds.
@@ -59,25 +59,14 @@ def random_batch(model, batch_size, seed=0):
     return x, y
 
 
-def training_step_seconds(model, batch_size=20, steps=5, warmup=2):
-    """Seconds per train_on_batch step of a compiled model on one in-memory batch."""
-    x, y = random_batch(model, batch_size)
-    return time_calls(lambda: model.train_on_batch(x, y), steps, warmup)
-
-
-def inference_step_seconds(model, batch_size=20, steps=5, warmup=2):
-    """Seconds per predict_on_batch call of a model on one in-memory batch."""
-    x, _ = random_batch(model, batch_size)
-    return time_calls(lambda: model.predict_on_batch(x), steps, warmup)
-
-
 def batch_seconds(iterator, batches=2):
-    """Seconds per batch loaded from a flow_from_directory iterator: (first load, repeat load).
+    """Seconds per batch of a flow_from_directory iterator: (first load, repeat load), on an independent copy.
 
-    Works on a copy, so the iterator's order and the global random streams are untouched; on a
-    decode_once iterator the repeat shows the cost once the pixels are cached.
+    The copy has its own order and, for a decode_once iterator, its own empty cache, so the first load
+    decodes and the repeat shows the cost once the pixels are cached; the iterator and the global random
+    streams are untouched.
     """
-    twin = copy.copy(iterator)
+    twin = keras_internals.independent_copy(iterator)
     n = max(1, min(batches, len(twin)))
     load = lambda: [twin[i] for i in range(n)]  # noqa: E731
     with preserved_random_state():
@@ -110,49 +99,88 @@ def timing_clone(model):
     return twin
 
 
+def repeating(data, batches):
+    """The first `batches` batches of a copy of data, again and again: a fit's later epochs in miniature.
+
+    data: a flow_from_directory iterator (copied, so its order and cache are untouched) or a tf.data
+    dataset (its first batches cached after the first pass, as a cached pipeline's later epochs are).
+    """
+    if hasattr(data, "filepaths"):
+        twin = keras_internals.independent_copy(data)
+        n = max(1, min(batches, len(twin)))
+
+        def forever():
+            while True:
+                for i in range(n):
+                    yield twin[i]
+        return forever()
+    if hasattr(data, "take") and hasattr(data, "cache"):
+        return data.take(batches).cache().repeat()
+    raise TypeError(f"cannot time {type(data).__name__}: pass a flow_from_directory iterator or a tf.data dataset")
+
+
 # ---------------------------------------------------------------- estimates before long work
 
 def _batches(data, steps):
-    """Batches per epoch: steps if given, else len(data) for an iterator, else None."""
+    """Batches per epoch: steps if given, else len(data) for an iterator or dataset, else None."""
     if steps is not None:
         return int(steps)
     try:
-        return len(data)
+        n = len(data)
     except TypeError:
         return None
+    return None if n < 0 else n
 
 
-def _batch_size(data, default):
-    """The batch size of an iterator (its .batch_size), else default."""
-    return int(getattr(data, "batch_size", None) or default)
+# A timed fit: one warm-up epoch, then TIMED_EPOCHS short epochs whose median is kept (robust to a burst of load).
+TIMING_STEPS, TIMING_VALIDATION_STEPS, TIMED_EPOCHS = 8, 4, 4
 
 
-def estimate_fit_seconds(model, train, epochs, steps_per_epoch=None, validation=None,
-                         validation_steps=None, timing_steps=5):
-    """Seconds model.fit will take, from a few timed steps on an untrained copy (the model is untouched).
+def timed_fit(model, train, validation=None, steps=TIMING_STEPS, validation_steps=TIMING_VALIDATION_STEPS,
+              epochs=TIMED_EPOCHS):
+    """Time a short fit of an untrained copy of model on copies of the data, as model.fit runs it.
 
+    A warm-up epoch (tracing, first loads), then `epochs` epochs of `steps` training batches and
+    `validation_steps` validation batches each. Returns the median seconds per training step and per
+    validation batch, and what the first epoch cost on top. The model, data and random streams are untouched.
+    """
+    twin, timer = timing_clone(model), epoch_timer()
+    val_data = repeating(validation, validation_steps) if validation is not None and validation_steps else None
+    with preserved_random_state():
+        twin.fit(repeating(train, steps), steps_per_epoch=steps, epochs=1 + epochs, validation_data=val_data,
+                 validation_steps=validation_steps if val_data is not None else None, shuffle=False,
+                 verbose=0, callbacks=[timer])
+    train_s = statistics.median(t for t, _ in timer.parts[1:])
+    val_s = statistics.median(v for _, v in timer.parts[1:])
+    return {"train_step_s": train_s / steps, "eval_step_s": val_s / validation_steps if val_data is not None else 0.0,
+            "warmup_s": max(0.0, timer.seconds[0] - statistics.median(timer.seconds[1:]))}
+
+
+def estimate_fit_seconds(model, train, epochs, steps_per_epoch=None, validation=None, validation_steps=None,
+                         timing_steps=TIMING_STEPS, timing_validation_steps=TIMING_VALIDATION_STEPS):
+    """Seconds model.fit will take, from a short timed fit of an untrained copy (the model is untouched).
+
+    The copy runs the same kind of data through fit (training steps and validation), so the estimate
+    includes loading, augmentation and Keras' own overhead at the machine's load of the moment.
     Returns a dict: seconds per epoch (after the first) and in all, and the parts they are made of.
     """
     train_batches = _batches(train, steps_per_epoch)
     if train_batches is None:
         raise ValueError("estimate_fit_seconds needs steps_per_epoch for data without a length "
                          "(pass steps_per_epoch=...).")
-    twin = timing_clone(model)
-    step = training_step_seconds(twin, _batch_size(train, 20), steps=timing_steps)
-    first, repeat = batch_seconds(train) if hasattr(train, "filepaths") else (0.0, 0.0)
-    parts = {"train_step_s": step, "train_load_s": repeat, "train_batches": train_batches}
-    per_epoch = train_batches * (step + repeat)
-    first_epoch_extra = train_batches * (first - repeat)
-    if validation is not None:
-        val_batches = _batches(validation, validation_steps) or 0
-        infer = inference_step_seconds(twin, _batch_size(validation, 20), steps=timing_steps)
-        val_first, val_repeat = (batch_seconds(validation) if hasattr(validation, "filepaths")
-                                 else (0.0, 0.0))
-        parts.update(eval_step_s=infer, eval_load_s=val_repeat, eval_batches=val_batches)
-        per_epoch += val_batches * (infer + val_repeat)
-        first_epoch_extra += val_batches * (val_first - val_repeat)
-    total = per_epoch * epochs + max(first_epoch_extra, 0.0)
-    return {"epoch_s": per_epoch, "total_s": total, "epochs": epochs, **parts}
+    val_batches = (_batches(validation, validation_steps) or 0) if validation is not None else 0
+    k, m = min(timing_steps, train_batches), min(timing_validation_steps, val_batches)
+    parts = timed_fit(model, train, validation if m else None, k, m)
+    per_epoch = train_batches * parts["train_step_s"] + val_batches * parts["eval_step_s"]
+    # The first epoch also traces and decodes every file once (decode_once); the timed fit did that for k + m batches.
+    first_epoch_extra = parts["warmup_s"]
+    for data, timed in ((train, k), (validation, m)):
+        if data is not None and hasattr(data, "filepaths"):
+            first, repeat = batch_seconds(data)
+            first_epoch_extra += max(0, len(data) - timed) * max(0.0, first - repeat)
+    total = per_epoch * epochs + first_epoch_extra
+    return {"epoch_s": per_epoch, "total_s": total, "epochs": epochs, "train_batches": train_batches,
+            "eval_batches": val_batches, "first_epoch_extra_s": first_epoch_extra, **parts}
 
 
 def minutes_message(estimate, profile=None):

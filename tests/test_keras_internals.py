@@ -73,9 +73,15 @@ def test_decode_once_reads_each_file_once(tiny_split, monkeypatch):
     all_batches(iterator, epochs=3)
     assert sorted(calls) == sorted(iterator.filepaths)
     assert speed.decode_once(iterator) is iterator  # applying twice changes nothing
-    twin = copy.copy(iterator)  # what speed.batch_seconds times
+    twin = copy.copy(iterator)  # a plain copy shares the cache
     all_batches(twin, epochs=1)
     assert len(calls) == len(iterator.filepaths)
+    own = keras_internals.independent_copy(iterator)  # what the estimates time: decodes again, leaves the original
+    assert speed.decodes_once(own) and speed.cached_images(own)[0] == 0
+    for a, b in zip(all_batches(own, epochs=1), all_batches(iterator, epochs=1)):
+        np.testing.assert_array_equal(a[0], b[0])
+    assert len(calls) == 2 * len(iterator.filepaths)
+    assert speed.cached_images(iterator)[0] == iterator.samples
 
 
 def test_decode_once_changes_only_the_iterator_it_is_given(tiny_split):

@@ -63,40 +63,46 @@ def test_speedups_and_estimate_leave_training_unchanged(tiny_split, capsys):
 
 
 def test_estimate_adds_up_its_parts(monkeypatch, tiny_split):
-    monkeypatch.setattr(speed, "training_step_seconds", lambda *a, **k: 0.5)
-    monkeypatch.setattr(speed, "inference_step_seconds", lambda *a, **k: 0.1)
+    timed = []
+    monkeypatch.setattr(speed, "timed_fit", lambda model, train, validation, k, m: timed.append((k, m)) or
+                        {"train_step_s": 0.5, "eval_step_s": 0.1, "warmup_s": 2.0})
     loads = {"train": (0.2, 0.1), "validation": (0.05, 0.02)}
     monkeypatch.setattr(speed, "batch_seconds", lambda it, *a: loads[Path(it.directory).name])
     model = models.compile_model(small_model())
-    train, validation = training.make_generators(batch_size=5)
+    train, validation = training.make_generators(batch_size=5)  # 12 + 6 images: 3 and 2 batches per pass
     est = speed.estimate_fit_seconds(model, train, 3, steps_per_epoch=10, validation=validation,
-                                     validation_steps=5)
-    # Per epoch 10 x (0.5 + 0.1) + 5 x (0.1 + 0.02) = 6.6 s; the first epoch decodes: 10 x 0.1 + 5 x 0.03.
-    assert est["epoch_s"] == pytest.approx(6.6)
-    assert est["total_s"] == pytest.approx(3 * 6.6 + 1.15)
-    # Without steps the iterator's own length counts: ceil(12 / 5) = 3 batches.
+                                     validation_steps=5, timing_steps=2, timing_validation_steps=1)
+    assert timed == [(2, 1)]
+    # Per epoch 10 x 0.5 + 5 x 0.1 = 5.5 s; the first epoch adds the timed fit's warm-up (2 s) and decodes the
+    # batches it did not: (3 - 2) x (0.2 - 0.1) + (2 - 1) x (0.05 - 0.02) = 0.13 s.
+    assert est["epoch_s"] == pytest.approx(5.5)
+    assert est["total_s"] == pytest.approx(3 * 5.5 + 2.13)
+    # Without steps the iterator's own length counts: ceil(12 / 5) = 3 batches; timing never exceeds it.
+    timed.clear()
     assert speed.estimate_fit_seconds(model, train, 1)["train_batches"] == 3
+    assert timed == [(3, 0)]
 
 
-def test_estimate_needs_steps_for_endless_data():
-    model = models.compile_model(small_model())
+def test_timed_fit_leaves_model_data_and_random_streams_alone(tiny_split):
+    model = models.compile_model(models.build_baseline())
+    weights = [w.copy() for w in model.get_weights()]
+    train, validation = (speed.decode_once(g) for g in training.make_generators(batch_size=4))
+    state = np.random.get_state()[1].copy()
+    parts = speed.timed_fit(model, train, validation, steps=2, validation_steps=1, epochs=2)
+    assert parts["train_step_s"] > 0 and parts["eval_step_s"] > 0 and parts["warmup_s"] >= 0
+    assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))
+    np.testing.assert_array_equal(np.random.get_state()[1], state)
+    assert speed.cached_images(train)[0] == 0 and speed.cached_images(validation)[0] == 0
+
+
+def test_timed_fit_times_tf_data_pipelines(tiny_split):
+    import tensorflow as tf
+
+    model = models.compile_model(models.build_baseline())
+    x = np.zeros((8, 150, 150, 3), "float32")
+    ds = tf.data.Dataset.from_tensor_slices((x, np.zeros((8, 1), "float32"))).batch(4)
+    parts = speed.timed_fit(model, ds.repeat(), ds, steps=3, validation_steps=2, epochs=1)
+    assert parts["train_step_s"] > 0 and parts["eval_step_s"] > 0
+    assert speed.estimate_fit_seconds(model, ds, 2, validation=ds, timing_steps=1)["train_batches"] == 2
     with pytest.raises(ValueError, match="steps_per_epoch"):
-        speed.estimate_fit_seconds(model, iter([]), 1)
-
-
-@pytest.mark.parametrize("seconds, minutes", [(95, 2), (20, 1), (1790, 30), (4140, 70)])
-def test_minutes_message(seconds, minutes):
-    est = {"total_s": seconds, "epoch_s": seconds / 10, "epochs": 10}
-    full = speed.minutes_message(est, profile="full")
-    assert f"about {minutes} minutes on this machine" in full
-    assert "COURSE_PROFILE=quick" in full
-    assert "COURSE_PROFILE" not in speed.minutes_message(est, profile="quick")
-
-
-def test_announce_is_silent_in_the_quick_profile(capsys):
-    model = models.compile_model(small_model())
-    assert speed.announce_fit_time(model, np.zeros((4, 8, 8, 2)), 30, steps_per_epoch=1) is None
-    assert capsys.readouterr().out == ""
-    est = speed.announce_fit_time(model, np.zeros((4, 8, 8, 2)), 30, steps_per_epoch=2, quick=True)
-    assert est["train_batches"] == 2 and est["total_s"] > 0
-    assert "about" in capsys.readouterr().out
+        speed.estimate_fit_seconds(model, ds.repeat(), 2)

@@ -351,6 +351,98 @@ def end_to_end(split_root, quick, rounds, log):
     return {key: {k: median([v[k] for v in values]) for k in values[0]} for key, values in runs.items()}
 
 
+# The notebooks' own fits at the book's schedule: batch, training steps per epoch (None: one pass), model.
+NOTEBOOK_FITS = {"04": {"augment": False, "model": "baseline"}, "06": {"augment": True, "model": "dropout"}}
+
+
+def notebook_fit(notebook, split_root, profile="full"):
+    """Notebook 04's or 06's data as the notebook feeds model.fit: (train data, steps per epoch, validation, batch)."""
+    from helpers import training
+
+    p = config.get_profile(profile)
+    augment = NOTEBOOK_FITS[notebook]["augment"]
+    batch = p.augmented_batch if augment else p.baseline_batch
+    with contextlib.redirect_stdout(sys.stderr):
+        train, validation = training.make_generators(batch, augment=augment, directory=split_root)
+    steps = p.augmented_steps if augment else None
+    return train, steps, validation, batch
+
+
+def fit_epochs(model, data, steps, validation, validation_steps, epochs):
+    """model.fit for 1 + epochs epochs (the first traces and fills caches): per epoch (seconds, training part)."""
+    timer = measure.epoch_timer()
+    model.fit(data, steps_per_epoch=steps, epochs=1 + epochs, validation_data=validation,
+              validation_steps=validation_steps, shuffle=False, verbose=0, callbacks=[timer])
+    return [(total, train) for total, (train, _) in zip(timer.seconds, timer.parts)]
+
+
+def tf_batches(x, y, batch):
+    """In-memory tensors as repeating, prefetched batches: what model.fit(x, y) makes of arrays."""
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch).repeat().prefetch(tf.data.AUTOTUNE)
+
+
+def random_images(n, seed):
+    """n random 150x150 RGB images in [0, 1) and 0/1 labels, in memory."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    x = rng.random((n,) + tuple(config.IMAGE_SIZE) + (3,), dtype=np.float32)
+    return x, rng.integers(0, 2, (n, 1)).astype("float32")
+
+
+def end_to_end_ratio(split_root, quick, rounds, log, timed_epochs=1):
+    """Notebooks 04 and 06 at the book's schedule: their own input pipelines against in-memory tensors (A/B/A/B).
+
+    A: the same model fits random in-memory tensors, as many training images per epoch as the notebook and
+    the whole validation set. B: the notebook's own generators (decoded once; 06 loops over its iterator with
+    steps_per_epoch, as the notebook does). Ratio: B's training images/s over A's, whole epochs (training and
+    validation), and for the training part alone. Quick runs time a few batches only.
+    """
+    import keras
+
+    from helpers import training
+
+    out = {}
+    for notebook, spec in NOTEBOOK_FITS.items():
+        train, steps, validation, batch = notebook_fit(notebook, split_root)
+        train_batches, val_batches = steps or len(train), len(validation)
+        if quick:
+            train_batches, val_batches = min(train_batches, 6), min(val_batches, 3)
+        x, y = random_images(train_batches * batch, 0)
+        xv, yv = random_images(val_batches * batch, 1)
+        feeds = {
+            "in_memory": lambda: (tf_batches(x, y, batch), train_batches, tf_batches(xv, yv, batch), val_batches),
+            # exactly the notebook's call: 04 passes the iterator (one pass per epoch), 06 its endless() generator
+            "end_to_end": lambda: ((training.endless(train) if steps else train),
+                                   train_batches if (steps or quick) else None,
+                                   validation, val_batches if quick else None),
+        }
+        rows = {side: [] for side in feeds}
+        for r in range(rounds):
+            for side, feed in feeds.items():
+                log(f"  round {r + 1}/{rounds}: notebook {notebook}, {side.replace('_', ' ')} "
+                    f"({train_batches} x {batch} training images and {val_batches} validation batches per epoch)")
+                keras.utils.set_random_seed(config.SEED)
+                model = models.compile_model(models.build_dropout_model() if spec["model"] == "dropout"
+                                             else models.build_baseline())
+                epochs = fit_epochs(model, *feed(), timed_epochs)
+                rows[side].append({"first_epoch_s": epochs[0][0], "epoch_s": median([t for t, _ in epochs[1:]]),
+                                   "train_s": median([t for _, t in epochs[1:]])})
+        a, b = ({k: median([row[k] for row in rows[side]]) for k in rows[side][0]} for side in feeds)
+        images = train_batches * batch
+        p = config.get_profile("full")
+        epochs = p.augmented_epochs if spec["augment"] else p.baseline_epochs
+        out[notebook] = {
+            "batch": batch, "steps_per_epoch": train_batches, "validation_batches": val_batches,
+            "in_memory": a, "end_to_end": b, "rounds": rows,
+            "in_memory_images_per_s": images / a["epoch_s"], "end_to_end_images_per_s": images / b["epoch_s"],
+            "ratio": a["epoch_s"] / b["epoch_s"], "ratio_training_part": a["train_s"] / b["train_s"],
+            "epochs": epochs, "full_run_minutes": (b["first_epoch_s"] + (epochs - 1) * b["epoch_s"]) / 60}
+    return out
+
+
 def epoch_estimates(e2e, decode_s_per_image, profile="full"):
     """Seconds per epoch and minutes per run for notebooks 04 and 06 in a profile, from end-to-end rates."""
     p = config.get_profile(profile)
@@ -465,6 +557,13 @@ def table(results):
     for key, est in results["estimates"].items():
         rows.append((f"Notebook {LABELS[key]} (full profile, this data)",
                      f"{fmt(est['epoch_s'])} s/epoch, {fmt(est['run_min'])} min for {est['epochs']} epochs"))
+    for nb, e2e in {k: v for k, v in results.get("end_to_end_notebooks", {}).items() if k in NOTEBOOK_FITS}.items():
+        rows.append((f"Notebook {nb} at the book's schedule ({e2e['steps_per_epoch']} x {e2e['batch']} training "
+                     f"images, {e2e['validation_batches']} validation batches per epoch): own pipeline / in memory",
+                     f"end_to_end_ratio {e2e['ratio']:.2f} ({e2e['end_to_end_images_per_s']:.0f} / "
+                     f"{e2e['in_memory_images_per_s']:.0f} training images/s; training part alone "
+                     f"{e2e['ratio_training_part']:.2f}); full run about {e2e['full_run_minutes']:.0f} min "
+                     f"for {e2e['epochs']} epochs"))
     if "difficulty" in results:
         diff = results["difficulty"]
         rows.append((f"Difficulty: logistic regression on {diff['logistic']['pixels']} pixels",
@@ -598,6 +697,8 @@ def main(argv=None):
     parser.add_argument("--no-readme", action="store_true", help="do not update the table in benchmarks/README.md")
     parser.add_argument("--render", action="store_true",
                         help="only print the table of an existing results file (and refresh benchmarks/README.md)")
+    parser.add_argument("--only-ratio", action="store_true",
+                        help="only the notebooks' end-to-end ratios, merged into the existing results file")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--in-process-ab", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -616,9 +717,18 @@ def main(argv=None):
 
     started = time.perf_counter()
     rounds = args.rounds or (1 if args.quick else 3)
+    out = Path(args.out) if args.out else (QUICK_RESULTS if args.quick else RESULTS)
 
     def log(msg):
         print(f"[{time.perf_counter() - started:6.0f}s] {msg}", file=sys.stderr, flush=True)
+
+    if args.only_ratio:
+        results = read_results(out) if out.exists() else None
+        if results is None:
+            raise SystemExit(f"--only-ratio adds to an existing results file and {out} does not exist: "
+                             "run the whole bench first")
+        ratio_section(results, bench_data(args.quick, args.data_dir, log), args.quick, rounds, log)
+        return finish(results, out, args, log)
 
     results = {"format": RESULTS_FORMAT, "quick": args.quick, "machine": machine()}
     log(f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores")
@@ -644,6 +754,7 @@ def main(argv=None):
     decode_s = 1 / results["pipelines"]["flow_rescale"]
     results["estimates"] = epoch_estimates(results["end_to_end"], decode_s)
     results["ab"] = ab_rows(results["settings"], results["estimates"])
+    ratio_section(results, split_root, args.quick, rounds, log)
     if not args.no_difficulty:
         log("data set difficulty: logistic regression, then the baseline convnet")
         results["difficulty"] = {"logistic": logistic_regression_accuracy(split_root),
@@ -651,9 +762,26 @@ def main(argv=None):
                                                              or (3 if args.quick else 5))}
     results["bench_seconds"] = round(time.perf_counter() - started)
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    return finish(results, out, args, log)
+
+
+def ratio_section(results, split_root, quick, rounds, log):
+    """Measure the notebooks' end-to-end ratios into results: the ratio per notebook, details, predicted minutes."""
+    log("notebooks 04 and 06 at the book's schedule: own pipeline against in-memory tensors (alternating)")
+    started = time.perf_counter()
+    machine_now = machine()
+    notebooks = end_to_end_ratio(split_root, quick, rounds, log)
+    results["end_to_end_ratio"] = {nb: round(v["ratio"], 3) for nb, v in notebooks.items()}
+    results["predicted_full_run_minutes"] = {nb: round(v["full_run_minutes"], 1) for nb, v in notebooks.items()}
+    results["end_to_end_notebooks"] = {**notebooks, "machine": machine_now, "rounds": rounds,
+                                       "seconds": round(time.perf_counter() - started),
+                                       "load_average_at_end": [round(x, 2) for x in os.getloadavg()]}
+
+
+def finish(results, out, args, log):
+    """Print the table, write the results file (and the README table for a full run of the default file)."""
     markdown = table(results)
     print(markdown)
-    out = Path(args.out) if args.out else (QUICK_RESULTS if args.quick else RESULTS)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(out, json.dumps(results, indent=1, default=str))
     log(f"wrote {out}")

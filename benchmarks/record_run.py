@@ -121,8 +121,17 @@ def record(notebook, models_dir, run, log=None, label=None, seed=None, date=None
         "notebook_seconds": log_times(log),
         "book": book_reference(run) or None,
     }
+    entry.update(estimate_check(rec.get("estimate"), entry["fit_seconds"]))
     entry["id"] = run_id(entry)
     return entry
+
+
+def estimate_check(estimate, fit_s):
+    """The estimate the notebook saved before its fit against the fit's measured seconds: seconds and relative error."""
+    if not estimate or not fit_s:
+        return {}
+    return {"estimate_seconds": round(estimate["total_s"], 1),
+            "estimate_error": round(estimate["total_s"] / fit_s - 1, 3)}
 
 
 def save(entries):

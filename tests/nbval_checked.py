@@ -8,6 +8,8 @@
    The first cell (the set-up) may print the course's banner line and nothing else. The same scan
    reads the outputs of the browser tests and the stored outputs (tests/test_notebook_hygiene.py).
 3. Kernels start without pytest's PYTEST_CURRENT_TEST, so they show native stderr as a learner's do.
+4. checked_cell_differences() compares a notebook run elsewhere (the browser tests' JupyterLab) with the
+   stored outputs by nbval's own comparison, so a notebook run there need not run again under nbval.
 """
 import os
 import re
@@ -87,6 +89,54 @@ def cell_problems(source, outputs):
     if SETUP_CALL in source and not problems:
         problems = banner_problems(outputs)
     return problems
+
+
+# What nbval leaves out of every comparison (nbval.plugin.IPyNbFile, without --nbdime): ids, counts, pictures.
+NBVAL_SKIP_COMPARE = ("metadata", "traceback", "prompt_number", "output_type", "name", "execution_count",
+                      "application/vnd.jupyter.widget-view+json", "image/png", "image/jpeg")
+
+
+def checked_cell_differences(executed_cells, reference_cells, sanitize_patterns=None):
+    """Checked cells whose fresh outputs differ from the stored ones, by nbval's own comparison.
+
+    executed_cells, reference_cells: the code cells of one notebook in order, as dicts with "source" and
+    "outputs" (nbformat). Returns [(code cell number from 1, what nbval reports)]; empty when all agree.
+    """
+    import copy
+    from types import SimpleNamespace
+
+    import nbformat
+    from nbval.plugin import IPyNbCell, coalesce_streams, nocolors
+
+    class Comparison:
+        """What nbval's IPyNbCell.compare_outputs reads from its cell."""
+
+        colors = nocolors
+        compare_outputs = IPyNbCell.compare_outputs
+        sanitize = IPyNbCell.sanitize
+        parent = SimpleNamespace(skip_compare=NBVAL_SKIP_COMPARE, sanitize_patterns=dict(sanitize_patterns or {}))
+
+        def format_output_compare(self, key, stored, fresh):
+            """nbval's report of one mismatch, without pytest's assertion machinery."""
+            self.comparison_traceback.append(f"mismatch {key!r}\nstored:\n{stored}\nran:\n{fresh}")
+
+    def outputs(cell):
+        found = [nbformat.from_dict(copy.deepcopy(dict(o))) for o in cell.get("outputs", [])]
+        for out in found:
+            if "text" in out:
+                out.text = joined(out.text)
+        return coalesce_streams(found)
+
+    if len(executed_cells) != len(reference_cells):
+        return [(0, f"{len(executed_cells)} code cells ran, the stored notebook has {len(reference_cells)}")]
+    differences = []
+    for number, (ran, stored) in enumerate(zip(executed_cells, reference_cells), start=1):
+        if MARKER not in joined(stored.get("source", "")).splitlines() or not stored.get("outputs"):
+            continue
+        comparison = Comparison()
+        if not comparison.compare_outputs(outputs(ran), outputs(stored)):
+            differences.append((number, "\n".join(comparison.comparison_traceback)))
+    return differences
 
 
 def without_pytest_marker(start):

@@ -1,8 +1,10 @@
 """A JupyterLab server on a copy of the notebooks and headless Chromium driving it, as a learner would.
 
-The server runs the quick profile on a temporary copy of notebooks/, with data and trained models
-copied from what `make test-notebooks` left in build/ (prepared here when missing), so notebooks
-that load a trained model do not train again. Everything is removed at the end, even on failure.
+The server runs the quick profile on a temporary copy of notebooks/, with the data copied from build/
+(prepared here when missing). Every course notebook runs here exactly once, in order (00, 01, ...), so
+the models notebooks 04 and 06 train are there for 05, 07 and 08; each run is checked as nbval checks
+it (errors, the output scan, checked cells against their stored outputs), so `make test` does not run
+these notebooks under nbval again. Everything is removed at the end, even on failure.
 """
 import json
 import os
@@ -19,14 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from nbval_checked import cell_problems
+from nbval_checked import cell_problems, checked_cell_differences
 
 REPO = Path(__file__).resolve().parents[2]
 # COURSE_BROWSER_NOTEBOOKS points the harness at another notebook folder (to try the harness itself).
 NOTEBOOKS = Path(os.environ.get("COURSE_BROWSER_NOTEBOOKS") or REPO / "notebooks")
 SCREENSHOTS = REPO / "build" / "screenshots"
 BUILT_DATA = REPO / "build" / "test-data"
-BUILT_MODELS = REPO / "build" / "test-models"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -36,8 +37,9 @@ CHROMIUM_ARGS = [
 SERVER_START_S = 90
 KERNEL_READY_S = 120
 RUN_ALL_S = 300
-# Notebooks whose widget scenario also runs them whole and checks for errors (not run twice).
+# Notebooks whose scenario also runs them whole and checks the run (not run twice).
 WIDGET_SCENARIOS = {"01_convolution.ipynb": "test_browser_convolution.py",
+                    "02_pooling.ipynb": "test_browser_exercises.py",
                     "05_data_augmentation.ipynb": "test_browser_augmentation.py",
                     "07_what_the_convnet_learned.ipynb": "test_browser_activations.py"}
 WIDGET_TEXT_ERRORS = ("Error displaying widget", "Error rendering output item")
@@ -93,14 +95,11 @@ class LabServer:
         return env
 
     def prepare(self):
-        """Copy notebooks, data and trained models; write settings that keep dialogs away."""
+        """Copy notebooks and data, an empty models folder (04 and 06 train here); settings that keep dialogs away."""
         shutil.copytree(NOTEBOOKS, self.notebooks,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
         prepare_data(self.root / "data", self.env())
-        if BUILT_MODELS.is_dir():
-            shutil.copytree(BUILT_MODELS, self.root / "models")
-        else:
-            (self.root / "models").mkdir()
+        (self.root / "models").mkdir()
         self.write_settings("apputils-extension", "notification", fetchNews="false", checkForUpdates=False)
         # On a cold start the kernel list can arrive after the notebook: start python3, don't ask.
         self.write_settings("notebook-extension", "tracker", autoStartDefaultKernel=True)
@@ -190,6 +189,19 @@ def pytest_generate_tests(metafunc):
     """Tests taking a `notebook` argument run once per course notebook not run by a widget scenario."""
     if "notebook" in metafunc.fixturenames:
         metafunc.parametrize("notebook", [n for n in notebook_names() if n not in WIDGET_SCENARIOS])
+
+
+def notebook_of(item):
+    """The course notebook a browser test runs: its `notebook` parameter, else its module's NOTEBOOK."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "notebook" in callspec.params:
+        return callspec.params["notebook"]
+    return getattr(item.module, "NOTEBOOK", "")
+
+
+def pytest_collection_modifyitems(items):
+    """Run the notebooks in course order, wherever their test lives: later ones use earlier ones' models."""
+    items.sort(key=notebook_of)
 
 
 @pytest.fixture
@@ -331,6 +343,22 @@ class Lab:
                 if marker in text:
                     found.append(f"page shows {marker!r}: {text[:500]}")
         return found
+
+    def stored_output_differences(self):
+        """Checked cells whose outputs differ from those stored in notebooks/, by nbval's comparison."""
+        import nbformat
+
+        stored = [c for c in nbformat.read(NOTEBOOKS / self.notebook, as_version=4).cells if c.cell_type == "code"]
+        return [f"code cell {n}: {what}" for n, what in checked_cell_differences(self.cell_outputs(), stored)]
+
+    def check_run(self):
+        """Every code cell ran, none shows an error or what the output scan forbids, checked cells match."""
+        errors = self.errors()
+        assert not errors, f"{self.notebook} shows errors:\n\n" + "\n\n".join(errors)
+        assert not self.unexecuted(), f"{self.notebook}: code cells {self.unexecuted()} did not run"
+        differences = self.stored_output_differences()
+        assert not differences, f"{self.notebook}: checked cells differ from their stored outputs:\n\n" + \
+            "\n\n".join(differences)
 
     def unexecuted(self):
         """Indices of code cells that never ran (a non-empty cell with no execution count)."""

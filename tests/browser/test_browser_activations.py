@@ -20,9 +20,7 @@ def shown_channel(lab):
 
 def test_activation_explorer_follows_layer_and_channel(lab):
     """Another layer (picked from the list), then the next channels (arrow key): a new picture each time."""
-    lab.open(NOTEBOOK).run_all()
-    assert not lab.errors(), "\n\n".join(lab.errors())
-    assert not lab.unexecuted(), f"{NOTEBOOK}: code cells {lab.unexecuted()} did not run"
+    lab.open(NOTEBOOK).run_all().check_run()
     lab.widget("act-explorer")
     lab.widget("act-image")
     first = lab.image_digest("act-view")

@@ -42,8 +42,7 @@ def check_label(lab, stride, padding):
 
 def test_convolution_explorer_follows_controls(lab):
     """Kernel (picked from the list), stride (arrow key, mouse drag), padding: new picture, right shape."""
-    lab.open(NOTEBOOK).run_all()
-    assert not lab.errors(), "\n\n".join(lab.errors())
+    lab.open(NOTEBOOK).run_all().check_run()
     lab.widget("conv-explorer")
 
     stride = int(lab.slider_value("conv-stride"))

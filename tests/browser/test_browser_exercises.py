@@ -1,5 +1,6 @@
-"""Scenario 4: a learner answers an exercise at the end of 02_pooling.ipynb in JupyterLab: runs the set-up and the
-exercises' first cell, types a wrong answer into the exercise's cell and reads what it reveals, then the right one."""
+"""Scenario 4: a learner answers an exercise at the end of 02_pooling.ipynb in JupyterLab: runs the whole notebook
+(checked as every notebook is), types a wrong answer into the exercise's cell and reads what it reveals, then the
+right one."""
 import pytest
 from playwright.sync_api import expect
 
@@ -59,15 +60,12 @@ def feedback_shown(lab, text):
 
 def test_learner_answers_an_exercise(lab):
     """Placeholder: 'Not answered yet'; a wrong shape: what it reveals; the right shape: 'Correct'."""
-    lab.open(NOTEBOOK)
-    run_cell(lab, cell_index(lab, "helpers.setup_notebook()"))
+    lab.open(NOTEBOOK).run_all().check_run()
     first = cell_index(lab, 'exercises.show("02")')
-    run_cell(lab, first)
     assert f"{EXERCISE}  " in output_text(lab, first), output_text(lab, first)
 
     answer_cell = cell_index(lab, f'exercises.check("{EXERCISE}", answer)')
-    run_cell(lab, answer_cell)  # as the notebook holds it: answer = ...
-    feedback_shown(lab, f"[{EXERCISE}] Not answered yet")
+    feedback_shown(lab, f"[{EXERCISE}] Not answered yet")  # as the notebook holds it: answer = ...
 
     type_into_cell(lab, answer_cell, f'answer = (7, 7, 128)\nexercises.check("{EXERCISE}", answer)')
     run_cell(lab, answer_cell)

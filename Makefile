@@ -66,14 +66,17 @@ CHROMIUM ?= /usr/bin/chromium
 
 # Each notebook runs once: the course notebooks in JupyterLab (checked there as nbval checks them), the
 # solutions notebooks under nbval. Without Chromium every notebook runs under nbval instead.
+# $(call timed,TARGET): make TARGET, then say how long it took.
+timed = start=$$(date +%s) && $(MAKE) --no-print-directory $(1) && echo "make test: $(1) passed in $$(( $$(date +%s) - start )) s"
+
 test: $(STAMP)  ## Lint, unit tests, every notebook once: in a real browser (nbval's checks), solutions under nbval
-	$(MAKE) --no-print-directory lint
-	$(MAKE) --no-print-directory test-unit
-	@if [ -x "$(CHROMIUM)" ]; then \
-	  $(MAKE) --no-print-directory test-solutions && $(MAKE) --no-print-directory test-browser; \
+	+@$(call timed,lint)
+	+@$(call timed,test-unit)
+	+@if [ -x "$(CHROMIUM)" ]; then \
+	  $(call timed,test-solutions) && $(call timed,test-browser); \
 	else \
 	  echo "test: no Chromium at $(CHROMIUM) (sudo make browser-deps): every notebook under nbval, no browser tests"; \
-	  $(MAKE) --no-print-directory test-notebooks; \
+	  $(call timed,test-notebooks); \
 	fi
 
 test-unit: $(STAMP)  ## Unit tests and the notebook hygiene check

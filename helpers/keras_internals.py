@@ -1,4 +1,5 @@
-"""The one place that uses Keras' private API: decode-once batches for one flow_from_directory iterator.
+"""The one place that relies on Keras' private API: decode-once batches for one flow_from_directory iterator, and
+the batches model.fit reads from such an iterator, fed without tf.data's autotuning.
 
 Keras' legacy `DirectoryIterator` decodes and resizes every file again for every batch, in its private
 method `_get_batches_of_transformed_samples(self, index_array)`. `decode_once(iterator)` gives that one
@@ -7,6 +8,7 @@ does what Keras does, in the same order. tests/test_keras_internals.py fails whe
 this relies on.
 """
 import copy
+import random
 import types
 
 import numpy as np
@@ -101,3 +103,38 @@ def cached_images(iterator):
     """How many decoded images a decode-once iterator holds, and their size in megabytes."""
     cache = getattr(iterator, "_decode_once_cache", None) or {}
     return len(cache), sum(a.nbytes for a in cache.values()) / 1e6
+
+
+def batches_for_signature():
+    """How many batches Keras reads from a PyDataset before fitting, to learn their shapes (2 in Keras 3.15)."""
+    from keras.src.trainers.data_adapters.data_adapter_utils import NUM_BATCHES_FOR_TENSOR_SPEC
+
+    return NUM_BATCHES_FOR_TENSOR_SPEC
+
+
+def steady_feed(iterator, ahead=2):
+    """What model.fit(iterator) reads (same batches, same order), as tf.data prefetching `ahead` batches, no autotune.
+
+    Keras' own feeding of a PyDataset (keras.src.trainers.data_adapters.PyDatasetAdapter) reads a few batches for
+    their shapes, starts every epoch with `on_epoch_end` already called once (EpochIterator.reset), shuffles the
+    order of the batches with Python's `random` at the start of each pass, and calls `on_epoch_end` after it.
+    This does the same in the same order; fit it with shuffle=False.
+    """
+    import tensorflow as tf
+
+    first = [iterator[i] for i in range(min(batches_for_signature(), len(iterator)))][0]
+    iterator.on_epoch_end()
+    signature = tuple(tf.TensorSpec((None,) + tuple(part.shape[1:]), tf.as_dtype(part.dtype)) for part in first)
+
+    def one_pass():
+        order = list(range(len(iterator)))
+        random.shuffle(order)
+        for i in order:
+            yield iterator[i]
+        iterator.on_epoch_end()
+
+    dataset = tf.data.Dataset.from_generator(one_pass, output_signature=signature)
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(iterator)))
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return dataset.prefetch(ahead).with_options(options)

@@ -3,6 +3,7 @@
     training_flops_per_image(model)   # ~1.4e9 for the chapter's baseline (forward x 3)
     announce_fit_time(model, train, epochs, validation=validation)  # "about N minutes on this machine"
     decode_once(iterator)             # flow_from_directory that decodes and resizes each image once
+    steady_feed(iterator)             # what fit(iterator) reads, without tf.data's autotuning (notebook 04)
 """
 import contextlib
 import random
@@ -218,6 +219,16 @@ def decode_once(iterator):
     Costs about 67 KB of memory per 150x150 colour image. Changes only this iterator; returns it.
     """
     return keras_internals.decode_once(iterator)
+
+
+def steady_feed(iterator):
+    """What model.fit(iterator) reads from a flow_from_directory iterator, same batches in the same order, as a
+    tf.data pipeline that prepares the next two batches during each step without autotuning (fit with shuffle=False).
+
+    Keras' own feeding autotunes its prefetching, and on a 2-core machine some epochs then took twice as long
+    (benchmarks/README.md, "End to end"). Changes nothing in the iterator's batches.
+    """
+    return keras_internals.steady_feed(iterator)
 
 
 def decodes_once(iterator):

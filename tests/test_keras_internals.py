@@ -107,3 +107,37 @@ def test_setup_notebook_leaves_keras_classes_untouched(tiny_split):
 def test_decode_once_rejects_other_data():
     with pytest.raises(TypeError, match="flow_from_directory"):
         speed.decode_once(np.zeros((2, 150, 150, 3)))
+
+
+def fit_history(feed, epochs=3):
+    """Losses of a seeded baseline fitted on the tiny split through feed(train iterator) -> (data, fit kwargs)."""
+    import keras
+
+    from helpers import models
+
+    keras.utils.set_random_seed(3)
+    train, validation = training.make_generators(batch_size=4)
+    model = models.compile_model(models.build_baseline())
+    data, kwargs = feed(speed.decode_once(train))
+    return model.fit(data, epochs=epochs, validation_data=validation, verbose=0, **kwargs).history
+
+
+def test_steady_feed_trains_exactly_as_fit_on_the_iterator(tiny_split):
+    """Keras' own feeding and steady_feed give the same batches in the same order: the same losses, epoch by epoch."""
+    keras_own = fit_history(lambda train: (train, {}))
+    steady = fit_history(lambda train: (speed.steady_feed(train), {"shuffle": False}))
+    for key in ("loss", "val_loss", "accuracy"):
+        np.testing.assert_allclose(steady[key], keras_own[key], rtol=1e-6, atol=1e-7)
+    # Without shuffling the batch order, as steady_feed does, training would differ: the check can fail.
+    unshuffled = fit_history(lambda train: (train, {"shuffle": False}))
+    assert not np.allclose(unshuffled["loss"], keras_own["loss"], rtol=1e-6, atol=1e-7)
+
+
+def test_steady_feed_reads_as_keras_does(tiny_split):
+    iterator = training.flow(training.rescaling_datagen(), "train", 5)
+    dataset = speed.steady_feed(iterator)
+    assert int(dataset.cardinality()) == len(iterator) == 3
+    assert iterator.total_batches_seen == keras_internals.batches_for_signature() == 2
+    batches = list(dataset.as_numpy_iterator())
+    assert [len(y) for _, y in batches] == [5, 5, 2] or sorted(len(y) for _, y in batches) == [2, 5, 5]
+    assert batches[0][0].dtype == np.float32 and batches[0][0].shape[1:] == (150, 150, 3)

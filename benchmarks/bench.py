@@ -352,7 +352,8 @@ def end_to_end(split_root, quick, rounds, log):
 
 
 # The notebooks' own fits at the book's schedule: batch, training steps per epoch (None: one pass), model.
-NOTEBOOK_FITS = {"04": {"augment": False, "model": "baseline"}, "06": {"augment": True, "model": "dropout"}}
+NOTEBOOK_FITS = {"04": {"augment": False, "model": "baseline", "timed_epochs": 3},
+                 "06": {"augment": True, "model": "dropout", "timed_epochs": 2}}
 
 
 def notebook_fit(notebook, split_root, profile="full"):
@@ -392,13 +393,15 @@ def random_images(n, seed):
     return x, rng.integers(0, 2, (n, 1)).astype("float32")
 
 
-def end_to_end_ratio(split_root, quick, rounds, log, timed_epochs=1):
+def end_to_end_ratio(split_root, quick, rounds, log):
     """Notebooks 04 and 06 at the book's schedule: their own input pipelines against in-memory tensors (A/B/A/B).
 
     A: the same model fits random in-memory tensors, as many training images per epoch as the notebook and
-    the whole validation set. B: the notebook's own generators (decoded once; 06 loops over its iterator with
-    steps_per_epoch, as the notebook does). Ratio: B's training images/s over A's, whole epochs (training and
-    validation), and for the training part alone. Quick runs time a few batches only.
+    the whole validation set. B: the notebook's own call (04: speed.steady_feed over its decode-once iterator;
+    06: its endless() generator over the iterator with steps_per_epoch). For 04 also Keras' own feeding of the
+    iterator (the book's call, before steady_feed). Ratio: B's training images/s over A's, per whole epoch
+    (training and validation), and for the training part alone. One warm-up epoch, then NOTEBOOK_FITS'
+    timed epochs (04 three: its slow epochs came from the third on). Quick runs time a few batches only.
     """
     import keras
 
@@ -412,13 +415,17 @@ def end_to_end_ratio(split_root, quick, rounds, log, timed_epochs=1):
             train_batches, val_batches = min(train_batches, 6), min(val_batches, 3)
         x, y = random_images(train_batches * batch, 0)
         xv, yv = random_images(val_batches * batch, 1)
-        feeds = {
-            "in_memory": lambda: (tf_batches(x, y, batch), train_batches, tf_batches(xv, yv, batch), val_batches),
-            # exactly the notebook's call: 04 passes the iterator (one pass per epoch), 06 its endless() generator
-            "end_to_end": lambda: ((training.endless(train) if steps else train),
-                                   train_batches if (steps or quick) else None,
-                                   validation, val_batches if quick else None),
-        }
+        fixed = train_batches if (steps or quick) else None  # steps_per_epoch where the notebook (or quick) sets it
+        val_steps = val_batches if quick else None
+        feeds = {"in_memory": lambda: (tf_batches(x, y, batch), train_batches, tf_batches(xv, yv, batch),
+                                       val_batches)}
+        if notebook == "04":
+            feeds["keras_feed"] = lambda: (train, fixed, validation, val_steps)
+            feeds["end_to_end"] = lambda: ((speed.steady_feed(train).repeat() if quick else speed.steady_feed(train)),
+                                           fixed, validation, val_steps)
+        else:
+            feeds["end_to_end"] = lambda: (training.endless(train), fixed, validation, val_steps)
+        timed = 1 if quick else spec["timed_epochs"]
         rows = {side: [] for side in feeds}
         for r in range(rounds):
             for side, feed in feeds.items():
@@ -427,19 +434,24 @@ def end_to_end_ratio(split_root, quick, rounds, log, timed_epochs=1):
                 keras.utils.set_random_seed(config.SEED)
                 model = models.compile_model(models.build_dropout_model() if spec["model"] == "dropout"
                                              else models.build_baseline())
-                epochs = fit_epochs(model, *feed(), timed_epochs)
+                epochs = fit_epochs(model, *feed(), timed)
                 rows[side].append({"first_epoch_s": epochs[0][0], "epoch_s": median([t for t, _ in epochs[1:]]),
-                                   "train_s": median([t for _, t in epochs[1:]])})
-        a, b = ({k: median([row[k] for row in rows[side]]) for k in rows[side][0]} for side in feeds)
+                                   "train_s": median([t for _, t in epochs[1:]]),
+                                   "epochs_s": [round(t, 2) for t, _ in epochs]})
+        summary = {side: {k: median([row[k] for row in rows[side]]) for k in ("first_epoch_s", "epoch_s", "train_s")}
+                   for side in feeds}
+        a, b = summary["in_memory"], summary["end_to_end"]
         images = train_batches * batch
         p = config.get_profile("full")
         epochs = p.augmented_epochs if spec["augment"] else p.baseline_epochs
         out[notebook] = {
-            "batch": batch, "steps_per_epoch": train_batches, "validation_batches": val_batches,
-            "in_memory": a, "end_to_end": b, "rounds": rows,
+            "batch": batch, "steps_per_epoch": train_batches, "validation_batches": val_batches, "timed_epochs": timed,
+            **summary, "rounds": rows,
             "in_memory_images_per_s": images / a["epoch_s"], "end_to_end_images_per_s": images / b["epoch_s"],
             "ratio": a["epoch_s"] / b["epoch_s"], "ratio_training_part": a["train_s"] / b["train_s"],
             "epochs": epochs, "full_run_minutes": (b["first_epoch_s"] + (epochs - 1) * b["epoch_s"]) / 60}
+        if "keras_feed" in summary:
+            out[notebook]["ratio_keras_feed"] = a["epoch_s"] / summary["keras_feed"]["epoch_s"]
     return out
 
 
@@ -562,8 +574,10 @@ def table(results):
                      f"images, {e2e['validation_batches']} validation batches per epoch): own pipeline / in memory",
                      f"end_to_end_ratio {e2e['ratio']:.2f} ({e2e['end_to_end_images_per_s']:.0f} / "
                      f"{e2e['in_memory_images_per_s']:.0f} training images/s; training part alone "
-                     f"{e2e['ratio_training_part']:.2f}); full run about {e2e['full_run_minutes']:.0f} min "
-                     f"for {e2e['epochs']} epochs"))
+                     f"{e2e['ratio_training_part']:.2f}"
+                     + (f"; Keras' own feeding of the iterator: {e2e['ratio_keras_feed']:.2f}"
+                        if "ratio_keras_feed" in e2e else "")
+                     + f"); full run about {e2e['full_run_minutes']:.0f} min for {e2e['epochs']} epochs"))
     if "difficulty" in results:
         diff = results["difficulty"]
         rows.append((f"Difficulty: logistic regression on {diff['logistic']['pixels']} pixels",

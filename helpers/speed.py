@@ -1,4 +1,4 @@
-"""Speed estimates before long work: FLOPs from layer shapes, fit-time estimates and decode-once loading.
+"""Speed before and during long work: FLOPs, fit-time estimates from a short timed fit, decode-once, steady feeding.
 
     training_flops_per_image(model)   # ~1.4e9 for the chapter's baseline (forward x 3)
     announce_fit_time(model, train, epochs, validation=validation)  # "about N minutes on this machine"

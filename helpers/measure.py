@@ -2,6 +2,7 @@
 
     time_calls(call, steps)           # median seconds per call
     epoch_timer()                     # Keras callback: seconds per epoch, and its training/validation parts
+    batch_timer()                     # Keras callback: seconds per steady training step and validation batch
     images_per_second(batches)        # throughput of an input pipeline read once
     table(rows, header)               # a plain-text table
 
@@ -92,6 +93,46 @@ def epoch_timer():
             self.parts.append((train_end - self._start, validation))
 
     return EpochTimer()
+
+
+def batch_timer():
+    """A Keras callback recording, per epoch, the seconds between consecutive training and validation batches.
+
+    `.train` and `.validation` hold one list per epoch; `.seconds` each epoch's wall-clock seconds. The first batch
+    of each pass is left out (it also waits for the pass to start), so the lists show steady steps.
+    """
+    import keras
+
+    class BatchTimer(keras.callbacks.Callback):
+        """Seconds per steady training step and validation batch, epoch by epoch."""
+
+        def on_train_begin(self, logs=None):
+            self.train, self.validation, self.seconds = [], [], []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._epoch_start, self._last = time.perf_counter(), None
+            self.train.append([])
+            self.validation.append([])
+
+        def _tick(self, bucket):
+            now = time.perf_counter()
+            if self._last is not None:
+                bucket.append(now - self._last)
+            self._last = now
+
+        def on_train_batch_end(self, batch, logs=None):
+            self._tick(self.train[-1])
+
+        def on_test_begin(self, logs=None):
+            self._last = None
+
+        def on_test_batch_end(self, batch, logs=None):
+            self._tick(self.validation[-1])
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self._epoch_start)
+
+    return BatchTimer()
 
 
 def steady_seconds(seconds):

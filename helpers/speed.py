@@ -13,7 +13,7 @@ import numpy as np
 
 from . import keras_internals
 from .config import get_profile
-from .measure import epoch_timer, time_calls
+from .measure import batch_timer, time_calls
 
 # Training costs about three forward passes: the forward pass, the gradient with respect to the
 # activations and the gradient with respect to the weights, each as many multiply-adds.
@@ -142,19 +142,25 @@ def timed_fit(model, train, validation=None, steps=TIMING_STEPS, validation_step
     """Time a short fit of an untrained copy of model on copies of the data, as model.fit runs it.
 
     A warm-up epoch (tracing, first loads), then `epochs` epochs of `steps` training batches and
-    `validation_steps` validation batches each. Returns the median seconds per training step and per
-    validation batch, and what the first epoch cost on top. The model, data and random streams are untouched.
+    `validation_steps` validation batches each. Returns the median seconds of a steady training step and
+    validation batch, what each epoch costs on top (starting its passes), and what the first epoch cost on
+    top of a later one. The model, data and random streams are untouched.
     """
-    twin, timer = timing_clone(model), epoch_timer()
+    twin, timer = timing_clone(model), batch_timer()
     val_data = repeating(validation, validation_steps) if validation is not None and validation_steps else None
     with preserved_random_state():
         twin.fit(repeating(train, steps), steps_per_epoch=steps, epochs=1 + epochs, validation_data=val_data,
                  validation_steps=validation_steps if val_data is not None else None, shuffle=False,
                  verbose=0, callbacks=[timer])
-    train_s = statistics.median(t for t, _ in timer.parts[1:])
-    val_s = statistics.median(v for _, v in timer.parts[1:])
-    return {"train_step_s": train_s / steps, "eval_step_s": val_s / validation_steps if val_data is not None else 0.0,
-            "warmup_s": max(0.0, timer.seconds[0] - statistics.median(timer.seconds[1:]))}
+    epoch_s = statistics.median(timer.seconds[1:])
+    n_val = validation_steps if val_data is not None else 0
+    # With one batch per pass there is no steady step to time: the whole epoch shares out instead.
+    step = statistics.median([t for epoch in timer.train[1:] for t in epoch] or [epoch_s / (steps + n_val)])
+    eval_step = (statistics.median([t for epoch in timer.validation[1:] for t in epoch] or [epoch_s / (steps + n_val)])
+                 if n_val else 0.0)
+    return {"train_step_s": step, "eval_step_s": eval_step,
+            "epoch_overhead_s": max(0.0, epoch_s - steps * step - n_val * eval_step),
+            "warmup_s": max(0.0, timer.seconds[0] - epoch_s)}
 
 
 def estimate_fit_seconds(model, train, epochs, steps_per_epoch=None, validation=None, validation_steps=None,
@@ -172,7 +178,8 @@ def estimate_fit_seconds(model, train, epochs, steps_per_epoch=None, validation=
     val_batches = (_batches(validation, validation_steps) or 0) if validation is not None else 0
     k, m = min(timing_steps, train_batches), min(timing_validation_steps, val_batches)
     parts = timed_fit(model, train, validation if m else None, k, m)
-    per_epoch = train_batches * parts["train_step_s"] + val_batches * parts["eval_step_s"]
+    per_epoch = (train_batches * parts["train_step_s"] + val_batches * parts["eval_step_s"]
+                 + parts["epoch_overhead_s"])
     # The first epoch also traces and decodes every file once (decode_once); the timed fit did that for k + m batches.
     first_epoch_extra = parts["warmup_s"]
     for data, timed in ((train, k), (validation, m)):

@@ -81,3 +81,19 @@ def test_table_aligns_columns():
     text = measure.table([["a", "1"], ["bbb", "22"]], ["name", "n"])
     lines = text.splitlines()
     assert lines[0] == "name  n" and set(lines[1]) == {"-"} and lines[3] == "bbb   22"
+
+
+def test_batch_timer_times_steady_steps_epoch_by_epoch():
+    import keras
+    import numpy as np
+
+    model = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Dense(1)])
+    model.compile(loss="mse", optimizer="sgd")
+    timer = measure.batch_timer()
+    x, y = np.zeros((12, 3), "float32"), np.zeros((12, 1), "float32")
+    model.fit(x, y, batch_size=3, epochs=2, validation_data=(x[:6], y[:6]), validation_batch_size=2, verbose=0,
+              callbacks=[timer])
+    # 4 training batches and 3 validation batches per epoch; the first of each pass is left out
+    assert [len(e) for e in timer.train] == [3, 3] and [len(e) for e in timer.validation] == [2, 2]
+    assert len(timer.seconds) == 2 and all(t > 0 for e in timer.train for t in e)
+    assert sum(timer.train[1]) + sum(timer.validation[1]) < timer.seconds[1]

@@ -65,7 +65,7 @@ def test_speedups_and_estimate_leave_training_unchanged(tiny_split, capsys):
 def test_estimate_adds_up_its_parts(monkeypatch, tiny_split):
     timed = []
     monkeypatch.setattr(speed, "timed_fit", lambda model, train, validation, k, m: timed.append((k, m)) or
-                        {"train_step_s": 0.5, "eval_step_s": 0.1, "warmup_s": 2.0})
+                        {"train_step_s": 0.5, "eval_step_s": 0.1, "epoch_overhead_s": 0.25, "warmup_s": 2.0})
     loads = {"train": (0.2, 0.1), "validation": (0.05, 0.02)}
     monkeypatch.setattr(speed, "batch_seconds", lambda it, *a: loads[Path(it.directory).name])
     model = models.compile_model(small_model())
@@ -73,10 +73,10 @@ def test_estimate_adds_up_its_parts(monkeypatch, tiny_split):
     est = speed.estimate_fit_seconds(model, train, 3, steps_per_epoch=10, validation=validation,
                                      validation_steps=5, timing_steps=2, timing_validation_steps=1)
     assert timed == [(2, 1)]
-    # Per epoch 10 x 0.5 + 5 x 0.1 = 5.5 s; the first epoch adds the timed fit's warm-up (2 s) and decodes the
-    # batches it did not: (3 - 2) x (0.2 - 0.1) + (2 - 1) x (0.05 - 0.02) = 0.13 s.
-    assert est["epoch_s"] == pytest.approx(5.5)
-    assert est["total_s"] == pytest.approx(3 * 5.5 + 2.13)
+    # Per epoch 10 x 0.5 + 5 x 0.1 + 0.25 = 5.75 s; the first epoch adds the timed fit's warm-up (2 s) and decodes
+    # the batches it did not: (3 - 2) x (0.2 - 0.1) + (2 - 1) x (0.05 - 0.02) = 0.13 s.
+    assert est["epoch_s"] == pytest.approx(5.75)
+    assert est["total_s"] == pytest.approx(3 * 5.75 + 2.13)
     # Without steps the iterator's own length counts: ceil(12 / 5) = 3 batches; timing never exceeds it.
     timed.clear()
     assert speed.estimate_fit_seconds(model, train, 1)["train_batches"] == 3
@@ -90,6 +90,7 @@ def test_timed_fit_leaves_model_data_and_random_streams_alone(tiny_split):
     state = np.random.get_state()[1].copy()
     parts = speed.timed_fit(model, train, validation, steps=2, validation_steps=1, epochs=2)
     assert parts["train_step_s"] > 0 and parts["eval_step_s"] > 0 and parts["warmup_s"] >= 0
+    assert parts["epoch_overhead_s"] >= 0
     assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))
     np.testing.assert_array_equal(np.random.get_state()[1], state)
     assert speed.cached_images(train)[0] == 0 and speed.cached_images(validation)[0] == 0

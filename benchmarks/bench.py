@@ -405,9 +405,9 @@ def end_to_end_ratio(split_root, quick, rounds, log):
 
     A: the same model fits random in-memory tensors, as many training images per epoch as the notebook and
     the whole validation set. B: the notebook's own call (04: speed.steady_feed over its decode-once iterator;
-    06: its endless() generator over the iterator with steps_per_epoch). For 04 also Keras' own feeding of the
-    iterator (the book's call, before steady_feed). Ratio: B's training images/s over A's, per whole epoch
-    (training and validation), and for the training part alone. One warm-up epoch, then NOTEBOOK_FITS'
+    06: speed.steady_feed over its endless() generator over the iterator, with steps_per_epoch). Also Keras' own
+    feeding of the same data (the book's call, before steady_feed). Ratio: B's training images/s over A's, per
+    whole epoch (training and validation), and for the training part alone. One warm-up epoch, then NOTEBOOK_FITS'
     timed epochs (04 three: its slow epochs came from the third on). Quick runs time a few batches only.
     """
     import keras
@@ -431,7 +431,8 @@ def end_to_end_ratio(split_root, quick, rounds, log):
             feeds["end_to_end"] = lambda: ((speed.steady_feed(train).repeat() if quick else speed.steady_feed(train)),
                                            fixed, validation, val_steps)
         else:
-            feeds["end_to_end"] = lambda: (training.endless(train), fixed, validation, val_steps)
+            feeds["keras_feed"] = lambda: (training.endless(train), fixed, validation, val_steps)
+            feeds["end_to_end"] = lambda: (speed.steady_feed(training.endless(train)), fixed, validation, val_steps)
         timed = 1 if quick else spec["timed_epochs"]
         rows = {side: [] for side in feeds}
         for r in range(rounds):

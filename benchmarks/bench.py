@@ -400,7 +400,7 @@ def random_images(n, seed):
     return x, rng.integers(0, 2, (n, 1)).astype("float32")
 
 
-def end_to_end_ratio(split_root, quick, rounds, log):
+def end_to_end_ratio(split_root, quick, rounds, log, names=tuple(NOTEBOOK_FITS)):
     """Notebooks 04 and 06 at the book's schedule: their own input pipelines against in-memory tensors (A/B/A/B).
 
     A: the same model fits random in-memory tensors, as many training images per epoch as the notebook and
@@ -415,7 +415,8 @@ def end_to_end_ratio(split_root, quick, rounds, log):
     from helpers import training
 
     out = {}
-    for notebook, spec in NOTEBOOK_FITS.items():
+    for notebook in names:
+        spec = NOTEBOOK_FITS[notebook]
         train, steps, validation, batch = notebook_fit(notebook, split_root)
         train_batches, val_batches = steps or len(train), len(validation)
         if quick:
@@ -719,6 +720,8 @@ def main(argv=None):
     parser.add_argument("--no-readme", action="store_true", help="do not update the table in benchmarks/README.md")
     parser.add_argument("--render", action="store_true",
                         help="only print the table of an existing results file (and refresh benchmarks/README.md)")
+    parser.add_argument("--notebooks", nargs="+", choices=sorted(NOTEBOOK_FITS),
+                        help="with --only-ratio: measure only these notebooks, keep the others' earlier figures")
     parser.add_argument("--only-ratio", action="store_true",
                         help="only the notebooks' end-to-end ratios, merged into the existing results file")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -749,7 +752,7 @@ def main(argv=None):
         if results is None:
             raise SystemExit(f"--only-ratio adds to an existing results file and {out} does not exist: "
                              "run the whole bench first")
-        ratio_section(results, bench_data(args.quick, args.data_dir, log), args.quick, rounds, log)
+        ratio_section(results, bench_data(args.quick, args.data_dir, log), args.quick, rounds, log, args.notebooks)
         return finish(results, out, args, log)
 
     results = {"format": RESULTS_FORMAT, "quick": args.quick, "machine": machine()}
@@ -787,12 +790,23 @@ def main(argv=None):
     return finish(results, out, args, log)
 
 
-def ratio_section(results, split_root, quick, rounds, log):
-    """Measure the notebooks' end-to-end ratios into results: the ratio per notebook, details, predicted minutes."""
-    log("notebooks 04 and 06 at the book's schedule: own pipeline against in-memory tensors (alternating)")
+def ratio_section(results, split_root, quick, rounds, log, only=None):
+    """Measure the notebooks' end-to-end ratios into results: the ratio per notebook, details, predicted minutes.
+
+    only: these notebooks only; the others keep their earlier figures (each notebook's entry has its own date)."""
+    names = only or list(NOTEBOOK_FITS)
+    log(f"notebooks {', '.join(names)} at the book's schedule: own pipeline against in-memory tensors (alternating)")
     started = time.perf_counter()
     machine_now = machine()
-    notebooks = end_to_end_ratio(split_root, quick, rounds, log)
+    measured = end_to_end_ratio(split_root, quick, rounds, log, names)
+    for entry in measured.values():
+        entry.update(date=machine_now["date"], rounds=rounds,
+                     load_average_at_start=machine_now["load_average_at_start"])
+    earlier = results.get("end_to_end_notebooks", {}) if only else {}
+    for nb in set(earlier) & set(NOTEBOOK_FITS):  # entries from before each had its own date
+        earlier[nb].setdefault("date", earlier.get("machine", {}).get("date"))
+        earlier[nb].setdefault("rounds", earlier.get("rounds"))
+    notebooks = {nb: measured.get(nb) or earlier[nb] for nb in NOTEBOOK_FITS if nb in measured or nb in earlier}
     results["end_to_end_ratio"] = {nb: round(v["ratio"], 3) for nb, v in notebooks.items()}
     results["predicted_full_run_minutes"] = {nb: round(v["full_run_minutes"], 1) for nb, v in notebooks.items()}
     results["end_to_end_notebooks"] = {**notebooks, "machine": machine_now, "rounds": rounds,

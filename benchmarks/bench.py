@@ -391,6 +391,17 @@ def tf_batches(x, y, batch):
     return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch).repeat().prefetch(2).with_options(options)
 
 
+def per_picture(iterator):
+    """The iterator transforming its pictures one by one, as Keras does (notebook 06 without its last line)."""
+    iterator._transform_in_batches = False
+    return iterator
+
+
+def in_batches(iterator):
+    """The iterator applying each batch's random transforms in one call (notebook 06's last line)."""
+    return speed.transform_in_batches(iterator)
+
+
 def random_images(n, seed):
     """n random 150x150 RGB images in [0, 1) and 0/1 labels, in memory."""
     import numpy as np
@@ -405,8 +416,9 @@ def end_to_end_ratio(split_root, quick, rounds, log, names=tuple(NOTEBOOK_FITS))
 
     A: the same model fits random in-memory tensors, as many training images per epoch as the notebook and
     the whole validation set. B: the notebook's own call (04: speed.steady_feed over its decode-once iterator;
-    06: speed.steady_feed over its endless() generator over the iterator, with steps_per_epoch). Also Keras' own
-    feeding of the same data (the book's call, before steady_feed). Ratio: B's training images/s over A's, per
+    06: its endless() generator over the iterator, with steps_per_epoch, the iterator applying each batch's random
+    transforms in one call). Also the same data before the notebook's speed-up line (04: Keras' own feeding of the
+    iterator; 06: Keras' own transforms, picture by picture). Ratio: B's training images/s over A's, per
     whole epoch (training and validation), and for the training part alone. One warm-up epoch, then NOTEBOOK_FITS'
     timed epochs (04 three: its slow epochs came from the third on). Quick runs time a few batches only.
     """
@@ -432,8 +444,8 @@ def end_to_end_ratio(split_root, quick, rounds, log, names=tuple(NOTEBOOK_FITS))
             feeds["end_to_end"] = lambda: ((speed.steady_feed(train).repeat() if quick else speed.steady_feed(train)),
                                            fixed, validation, val_steps)
         else:
-            feeds["keras_feed"] = lambda: (training.endless(train), fixed, validation, val_steps)
-            feeds["end_to_end"] = lambda: (speed.steady_feed(training.endless(train)), fixed, validation, val_steps)
+            feeds["per_picture"] = lambda: (training.endless(per_picture(train)), fixed, validation, val_steps)
+            feeds["end_to_end"] = lambda: (training.endless(in_batches(train)), fixed, validation, val_steps)
         timed = 1 if quick else spec["timed_epochs"]
         rows = {side: [] for side in feeds}
         for r in range(rounds):
@@ -461,6 +473,8 @@ def end_to_end_ratio(split_root, quick, rounds, log, names=tuple(NOTEBOOK_FITS))
             "epochs": epochs, "full_run_minutes": (b["first_epoch_s"] + (epochs - 1) * b["epoch_s"]) / 60}
         if "keras_feed" in summary:
             out[notebook]["ratio_keras_feed"] = a["epoch_s"] / summary["keras_feed"]["epoch_s"]
+        if "per_picture" in summary:
+            out[notebook]["ratio_per_picture_transforms"] = a["epoch_s"] / summary["per_picture"]["epoch_s"]
     return out
 
 
@@ -586,6 +600,8 @@ def table(results):
                      f"{e2e['ratio_training_part']:.2f}"
                      + (f"; Keras' own feeding of the iterator: {e2e['ratio_keras_feed']:.2f}"
                         if "ratio_keras_feed" in e2e else "")
+                     + (f"; Keras' own transforms, picture by picture: {e2e['ratio_per_picture_transforms']:.2f}"
+                        if "ratio_per_picture_transforms" in e2e else "")
                      + f"); full run about {e2e['full_run_minutes']:.0f} min for {e2e['epochs']} epochs"))
     if "difficulty" in results:
         diff = results["difficulty"]
@@ -800,12 +816,10 @@ def ratio_section(results, split_root, quick, rounds, log, only=None):
     machine_now = machine()
     measured = end_to_end_ratio(split_root, quick, rounds, log, names)
     for entry in measured.values():
-        entry.update(date=machine_now["date"], rounds=rounds,
-                     load_average_at_start=machine_now["load_average_at_start"])
+        entry.update(date=machine_now["date"], load_average_at_start=machine_now["load_average_at_start"])
     earlier = results.get("end_to_end_notebooks", {}) if only else {}
     for nb in set(earlier) & set(NOTEBOOK_FITS):  # entries from before each had its own date
         earlier[nb].setdefault("date", earlier.get("machine", {}).get("date"))
-        earlier[nb].setdefault("rounds", earlier.get("rounds"))
     notebooks = {nb: measured.get(nb) or earlier[nb] for nb in NOTEBOOK_FITS if nb in measured or nb in earlier}
     results["end_to_end_ratio"] = {nb: round(v["ratio"], 3) for nb, v in notebooks.items()}
     results["predicted_full_run_minutes"] = {nb: round(v["full_run_minutes"], 1) for nb, v in notebooks.items()}

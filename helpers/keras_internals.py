@@ -1,6 +1,6 @@
 """The one place that relies on Keras' private API: decode-once batches for one flow_from_directory iterator (with
-each batch's random transforms applied in one call), and the batches model.fit reads from such an iterator or from
-a generator over it, fed without tf.data's autotuning.
+each batch's random transforms applied in one call), and the batches model.fit reads from such an iterator, fed
+without tf.data's autotuning.
 
 Keras' legacy `DirectoryIterator` decodes and resizes every file again for every batch, in its private
 method `_get_batches_of_transformed_samples(self, index_array)`. `decode_once(iterator)` gives that one
@@ -9,7 +9,6 @@ does what Keras does, in the same order. tests/test_keras_internals.py fails whe
 this relies on.
 """
 import copy
-import itertools
 import random
 import types
 
@@ -204,24 +203,6 @@ def steady_feed(iterator, ahead=2):
 
     dataset = tf.data.Dataset.from_generator(one_pass, output_signature=_signature(first))
     return _prefetched(dataset.apply(tf.data.experimental.assert_cardinality(len(iterator))), ahead)
-
-
-def steady_stream(generator, ahead=2):
-    """What model.fit(generator) reads from a Python generator (same batches, same order), as tf.data prefetching
-    `ahead` batches, no autotune.
-
-    Keras' own feeding of a generator (keras.src.trainers.data_adapters.GeneratorDataAdapter) reads a few batches
-    for their shapes, hands them out first and then the rest of the generator, through tf.data with autotuned
-    prefetching. This does the same without the autotuning.
-    """
-    import tensorflow as tf
-
-    first = list(itertools.islice(generator, batches_for_signature()))
-    if not first:
-        raise ValueError("steady_feed got a generator without batches: pass one that yields (images, labels).")
-    dataset = tf.data.Dataset.from_generator(lambda: itertools.chain(first, generator),
-                                             output_signature=_signature(first[0]))
-    return _prefetched(dataset, ahead)
 
 
 def _signature(batch):

@@ -4,9 +4,8 @@
     announce_fit_time(model, train, epochs, validation=validation)  # "about N minutes on this machine"
     decode_once(iterator)             # flow_from_directory that decodes and resizes each image once
     transform_in_batches(iterator)    # ... and applies a batch's random augmentation in one call (notebook 06)
-    steady_feed(iterator_or_generator)  # what fit(...) reads, without tf.data's autotuning (notebooks 04, 06)
+    steady_feed(iterator)             # what fit(iterator) reads, without tf.data's autotuning (notebook 04)
 """
-import collections.abc
 import contextlib
 import random
 import statistics
@@ -241,21 +240,16 @@ def transform_in_batches(iterator):
     return keras_internals.transform_in_batches(iterator)
 
 
-def steady_feed(data):
-    """What model.fit(data) reads from a flow_from_directory iterator or a generator over one (same batches in the
-    same order), as a tf.data pipeline that prepares the next two batches during each step without autotuning.
+def steady_feed(iterator):
+    """What model.fit(iterator) reads from a flow_from_directory iterator, same batches in the same order, as a
+    tf.data pipeline that prepares the next two batches during each step without autotuning (fit with shuffle=False).
 
     Keras' own feeding autotunes its prefetching, and on a 2-core machine some epochs then took twice as long
-    (benchmarks/README.md, "End to end"). Changes nothing in the batches. Fit the result with shuffle=False.
+    (benchmarks/README.md, "End to end"). Changes nothing in the iterator's batches.
     """
-    import keras
-
-    if isinstance(data, keras.utils.PyDataset):
-        return keras_internals.steady_feed(data)
-    if isinstance(data, collections.abc.Iterator):
-        return keras_internals.steady_stream(data)
-    raise TypeError("steady_feed needs a flow_from_directory iterator or a generator over one, "
-                    f"not {type(data).__name__}.")
+    if not isinstance(iterator, keras_internals.directory_iterator_class()):
+        raise TypeError(f"steady_feed needs a flow_from_directory iterator, not {type(iterator).__name__}.")
+    return keras_internals.steady_feed(iterator)
 
 
 def decodes_once(iterator):

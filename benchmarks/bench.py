@@ -391,17 +391,6 @@ def tf_batches(x, y, batch):
     return tf.data.Dataset.from_tensor_slices((x, y)).batch(batch).repeat().prefetch(2).with_options(options)
 
 
-def per_picture(iterator):
-    """The iterator transforming its pictures one by one, as Keras does (notebook 06 without its last line)."""
-    iterator._transform_in_batches = False
-    return iterator
-
-
-def in_batches(iterator):
-    """The iterator applying each batch's random transforms in one call (notebook 06's last line)."""
-    return speed.transform_in_batches(iterator)
-
-
 def random_images(n, seed):
     """n random 150x150 RGB images in [0, 1) and 0/1 labels, in memory."""
     import numpy as np
@@ -416,9 +405,8 @@ def end_to_end_ratio(split_root, quick, rounds, log, names=tuple(NOTEBOOK_FITS))
 
     A: the same model fits random in-memory tensors, as many training images per epoch as the notebook and
     the whole validation set. B: the notebook's own call (04: speed.steady_feed over its decode-once iterator;
-    06: its endless() generator over the iterator, with steps_per_epoch, the iterator applying each batch's random
-    transforms in one call). Also the same data before the notebook's speed-up line (04: Keras' own feeding of the
-    iterator; 06: Keras' own transforms, picture by picture). Ratio: B's training images/s over A's, per
+    06: its endless() generator over the iterator, with steps_per_epoch). For 04 also Keras' own feeding of the
+    iterator (the book's call, before steady_feed). Ratio: B's training images/s over A's, per
     whole epoch (training and validation), and for the training part alone. One warm-up epoch, then NOTEBOOK_FITS'
     timed epochs (04 three: its slow epochs came from the third on). Quick runs time a few batches only.
     """
@@ -444,8 +432,7 @@ def end_to_end_ratio(split_root, quick, rounds, log, names=tuple(NOTEBOOK_FITS))
             feeds["end_to_end"] = lambda: ((speed.steady_feed(train).repeat() if quick else speed.steady_feed(train)),
                                            fixed, validation, val_steps)
         else:
-            feeds["per_picture"] = lambda: (training.endless(per_picture(train)), fixed, validation, val_steps)
-            feeds["end_to_end"] = lambda: (training.endless(in_batches(train)), fixed, validation, val_steps)
+            feeds["end_to_end"] = lambda: (training.endless(train), fixed, validation, val_steps)
         timed = 1 if quick else spec["timed_epochs"]
         rows = {side: [] for side in feeds}
         for r in range(rounds):
@@ -473,8 +460,6 @@ def end_to_end_ratio(split_root, quick, rounds, log, names=tuple(NOTEBOOK_FITS))
             "epochs": epochs, "full_run_minutes": (b["first_epoch_s"] + (epochs - 1) * b["epoch_s"]) / 60}
         if "keras_feed" in summary:
             out[notebook]["ratio_keras_feed"] = a["epoch_s"] / summary["keras_feed"]["epoch_s"]
-        if "per_picture" in summary:
-            out[notebook]["ratio_per_picture_transforms"] = a["epoch_s"] / summary["per_picture"]["epoch_s"]
     return out
 
 
@@ -600,8 +585,6 @@ def table(results):
                      f"{e2e['ratio_training_part']:.2f}"
                      + (f"; Keras' own feeding of the iterator: {e2e['ratio_keras_feed']:.2f}"
                         if "ratio_keras_feed" in e2e else "")
-                     + (f"; Keras' own transforms, picture by picture: {e2e['ratio_per_picture_transforms']:.2f}"
-                        if "ratio_per_picture_transforms" in e2e else "")
                      + f"); full run about {e2e['full_run_minutes']:.0f} min for {e2e['epochs']} epochs"))
     if "difficulty" in results:
         diff = results["difficulty"]

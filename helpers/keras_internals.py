@@ -1,6 +1,5 @@
-"""The one place that relies on Keras' private API: decode-once batches for one flow_from_directory iterator (with
-each batch's random transforms applied in one call), and the batches model.fit reads from such an iterator, fed
-without tf.data's autotuning.
+"""The one place that relies on Keras' private API: decode-once batches for one flow_from_directory iterator, and
+the batches model.fit reads from such an iterator, fed without tf.data's autotuning.
 
 Keras' legacy `DirectoryIterator` decodes and resizes every file again for every batch, in its private
 method `_get_batches_of_transformed_samples(self, index_array)`. `decode_once(iterator)` gives that one
@@ -55,20 +54,13 @@ def _decode_once_batches(self, index_array):
             or getattr(self, "sample_weight", None) is not None):
         return getattr(type(self), PRIVATE_METHOD)(self, index_array)  # Keras' own, unchanged
     batch_x = np.zeros((len(index_array),) + self.image_shape, dtype=self.dtype)
-    datagen = self.image_data_generator
-    if transforms_batches(self) and batch_transformable(datagen):
-        pictures = [_load_pixels(self, j) for j in index_array]
-        params = [datagen.get_random_transform(x.shape) for x in pictures]  # Keras' draws, in Keras' order
-        for i, x in enumerate(_transform_batch(np.stack(pictures), params)):
-            batch_x[i] = datagen.standardize(x)
-    else:
-        for i, j in enumerate(index_array):
-            x = _load_pixels(self, j)
-            if datagen:
-                params = datagen.get_random_transform(x.shape)
-                x = datagen.apply_transform(x, params)
-                x = datagen.standardize(x)
-            batch_x[i] = x
+    for i, j in enumerate(index_array):
+        x = _load_pixels(self, j)
+        if self.image_data_generator:
+            params = self.image_data_generator.get_random_transform(x.shape)
+            x = self.image_data_generator.apply_transform(x, params)
+            x = self.image_data_generator.standardize(x)
+        batch_x[i] = x
     if self.class_mode == "input":
         return batch_x, batch_x.copy()
     if self.class_mode is None:
@@ -90,67 +82,6 @@ def decode_once(iterator):
         iterator._decode_once_cache = {}
         setattr(iterator, PRIVATE_METHOD, types.MethodType(_decode_once_batches, iterator))
     return iterator
-
-
-def transform_in_batches(iterator):
-    """Make this decode-once iterator apply each batch's random transforms in one TensorFlow call; returns it.
-
-    Keras draws every picture's transform as before (get_random_transform, same order); Keras applies them one
-    picture and one channel at a time with scipy.ndimage (order-1 spline, 'nearest' fill). The batch call uses
-    TensorFlow's ImageProjectiveTransformV3 (bilinear, 'nearest' fill): the same pixels to float32 precision.
-    Other settings (channel shift, brightness, other fill modes or orders) keep Keras' own way.
-    """
-    decode_once(iterator)
-    iterator._transform_in_batches = True
-    return iterator
-
-
-def transforms_batches(iterator):
-    """True when transform_in_batches was applied to this iterator."""
-    return decodes_once(iterator) and vars(iterator).get("_transform_in_batches", False)
-
-
-def batch_transformable(datagen):
-    """True when this ImageDataGenerator's transforms can be applied in one batch call (see transform_in_batches)."""
-    return (datagen is not None and datagen.fill_mode == "nearest" and datagen.interpolation_order == 1
-            and not datagen.channel_shift_range and datagen.brightness_range is None
-            and datagen.channel_axis == 3 and datagen.row_axis == 1 and datagen.col_axis == 2)
-
-
-def _transform_batch(pictures, params):
-    """Keras' apply_transform for each (height, width, channels) picture with its params, in one call."""
-    import tensorflow as tf
-
-    height, width = pictures.shape[1:3]
-    transforms = np.array([_projective_parameters(p, height, width) for p in params], np.float32)
-    out = tf.raw_ops.ImageProjectiveTransformV3(
-        images=pictures.astype(np.float32), transforms=transforms, output_shape=[height, width],
-        fill_value=0.0, interpolation="BILINEAR", fill_mode="NEAREST").numpy()
-    for i, p in enumerate(params):
-        if p.get("flip_horizontal"):
-            out[i] = out[i, :, ::-1]
-        if p.get("flip_vertical"):
-            out[i] = out[i, ::-1]
-    return out.astype(pictures.dtype, copy=False)
-
-
-def _projective_parameters(params, height, width):
-    """The 8 numbers ImageProjectiveTransformV3 takes for the affine map Keras' apply_affine_transform builds.
-
-    Keras (legacy apply_affine_transform): rotation @ shift @ shear @ zoom about the picture's centre, rows and
-    columns swapped, given to scipy.ndimage.affine_transform, which reads input (row, col) = M @ (row, col) + o.
-    TensorFlow reads input (col, row) = (a0 col + a1 row + a2, b0 col + b1 row + b2).
-    """
-    theta, shear = np.deg2rad(params.get("theta", 0)), np.deg2rad(params.get("shear", 0))
-    m = np.array([[np.cos(theta), -np.sin(theta), 0], [np.sin(theta), np.cos(theta), 0], [0, 0, 1]])
-    m = m @ np.array([[1, 0, params.get("tx", 0)], [0, 1, params.get("ty", 0)], [0, 0, 1]])
-    m = m @ np.array([[1, -np.sin(shear), 0], [0, np.cos(shear), 0], [0, 0, 1]])
-    m = m @ np.array([[params.get("zx", 1), 0, 0], [0, params.get("zy", 1), 0], [0, 0, 1]])
-    ox, oy = height / 2 - 0.5, width / 2 - 0.5
-    m = np.array([[1, 0, ox], [0, 1, oy], [0, 0, 1]]) @ m @ np.array([[1, 0, -ox], [0, 1, -oy], [0, 0, 1]])
-    m[:, [0, 1]] = m[:, [1, 0]]
-    m[[0, 1]] = m[[1, 0]]
-    return [m[1, 1], m[1, 0], m[1, 2], m[0, 1], m[0, 0], m[0, 2], 0.0, 0.0]
 
 
 def independent_copy(iterator):
@@ -193,6 +124,7 @@ def steady_feed(iterator, ahead=2):
 
     first = [iterator[i] for i in range(min(batches_for_signature(), len(iterator)))][0]
     iterator.on_epoch_end()
+    signature = tuple(tf.TensorSpec((None,) + tuple(part.shape[1:]), tf.as_dtype(part.dtype)) for part in first)
 
     def one_pass():
         order = list(range(len(iterator)))
@@ -201,21 +133,8 @@ def steady_feed(iterator, ahead=2):
             yield iterator[i]
         iterator.on_epoch_end()
 
-    dataset = tf.data.Dataset.from_generator(one_pass, output_signature=_signature(first))
-    return _prefetched(dataset.apply(tf.data.experimental.assert_cardinality(len(iterator))), ahead)
-
-
-def _signature(batch):
-    """tf.TensorSpecs for batches shaped like this (images, labels) batch, any batch size."""
-    import tensorflow as tf
-
-    return tuple(tf.TensorSpec((None,) + tuple(part.shape[1:]), tf.as_dtype(part.dtype)) for part in batch)
-
-
-def _prefetched(dataset, ahead):
-    """The dataset preparing `ahead` batches in the background, with tf.data's autotuning switched off."""
-    import tensorflow as tf
-
+    dataset = tf.data.Dataset.from_generator(one_pass, output_signature=signature)
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(len(iterator)))
     options = tf.data.Options()
     options.autotune.enabled = False
     return dataset.prefetch(ahead).with_options(options)

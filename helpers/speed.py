@@ -3,7 +3,6 @@
     training_flops_per_image(model)   # ~1.4e9 for the chapter's baseline (forward x 3)
     announce_fit_time(model, train, epochs, validation=validation)  # "about N minutes on this machine"
     decode_once(iterator)             # flow_from_directory that decodes and resizes each image once
-    transform_in_batches(iterator)    # ... and applies a batch's random augmentation in one call (notebook 06)
     steady_feed(iterator)             # what fit(iterator) reads, without tf.data's autotuning (notebook 04)
 """
 import contextlib
@@ -227,17 +226,6 @@ def decode_once(iterator):
     Costs about 67 KB of memory per 150x150 colour image. Changes only this iterator; returns it.
     """
     return keras_internals.decode_once(iterator)
-
-
-def transform_in_batches(iterator):
-    """Make a flow_from_directory iterator apply each batch's random augmentation in one call instead of one per
-    picture and channel: the same transforms Keras draws, the same pixels to float32 precision, less CPU time.
-
-    Keras transforms each picture with scipy.ndimage, about 2 ms of one core per 150x150 picture; the batch call
-    (TensorFlow's ImageProjectiveTransformV3) takes about 0.7 ms of CPU per picture. Also decodes each file once
-    (decode_once). Changes only this iterator; returns it.
-    """
-    return keras_internals.transform_in_batches(iterator)
 
 
 def steady_feed(iterator):

@@ -63,8 +63,7 @@ def make_generators(batch_size=None, augment=False, seed=SEED, directory=None):
     train_datagen = augmenting_datagen() if augment else rescaling_datagen()
     train = flow(train_datagen, "train", batch_size, shuffle=True, seed=seed, directory=directory)
     validation = flow(rescaling_datagen(), "validation", batch_size, shuffle=False, directory=directory)
-    train = speed.transform_in_batches(train) if augment else speed.decode_once(train)  # as notebooks 04 and 06
-    return train, speed.decode_once(validation)  # each picture decoded once per run
+    return speed.decode_once(train), speed.decode_once(validation)  # each picture decoded once per run
 
 
 def endless(iterator):

@@ -109,23 +109,15 @@ def test_decode_once_rejects_other_data():
         speed.decode_once(np.zeros((2, 150, 150, 3)))
 
 
-def fit_history(feed, epochs=3, augment=False):
-    """Losses of a seeded model fitted on the tiny split through feed(train iterator) -> (data, fit kwargs).
-
-    augment: notebook 06's augmented iterator and dropout model instead of notebook 04's baseline, validated
-    on in-memory arrays. (A validation iterator draws from NumPy's global generator too, a horizontal flip it
-    never applies; with the training generator reading ahead in another thread, which of them draws first at an
-    epoch's end depends on timing, in Keras' own feeding as well.)"""
+def fit_history(feed, epochs=3):
+    """Losses of a seeded baseline fitted on the tiny split through feed(train iterator) -> (data, fit kwargs)."""
     import keras
 
     from helpers import models
 
     keras.utils.set_random_seed(3)
-    train, validation = training.make_generators(batch_size=4, augment=augment)
-    if augment:
-        batches = [validation[i] for i in range(len(validation))]
-        validation = tuple(np.concatenate(part) for part in zip(*batches))
-    model = models.compile_model(models.build_dropout_model() if augment else models.build_baseline())
+    train, validation = training.make_generators(batch_size=4)
+    model = models.compile_model(models.build_baseline())
     data, kwargs = feed(speed.decode_once(train))
     return model.fit(data, epochs=epochs, validation_data=validation, verbose=0, **kwargs).history
 

@@ -1,7 +1,7 @@
 """How fast this machine runs the chapter, measured against its own matmul rate (`make bench`).
 
     python benchmarks/bench.py            # everything, about an hour on 2 cores; writes benchmarks/results.json
-    python benchmarks/bench.py --only-ratio  # the notebooks' end-to-end ratios only (about 20 minutes with --rounds 2)
+    python benchmarks/bench.py --only-ratio  # the notebooks' end-to-end ratios only (about 34 minutes)
     python benchmarks/bench.py --quick    # a few minutes, smaller samples; writes build/bench/results-quick.json
 
 Every figure comes from the same run. Settings that must be fixed before TensorFlow starts (oneDNN,

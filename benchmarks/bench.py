@@ -406,8 +406,8 @@ def end_to_end_ratio(split_root, quick, rounds, log, names=tuple(NOTEBOOK_FITS))
     A: the same model fits random in-memory tensors, as many training images per epoch as the notebook and
     the whole validation set. B: the notebook's own call (04: speed.steady_feed over its decode-once iterator;
     06: its endless() generator over the iterator, with steps_per_epoch). For 04 also Keras' own feeding of the
-    iterator (the book's call, before steady_feed). Ratio: B's training images/s over A's, per
-    whole epoch (training and validation), and for the training part alone. One warm-up epoch, then NOTEBOOK_FITS'
+    iterator (the book's call, before steady_feed). Ratio: B's training images/s over A's, per whole epoch
+    (training and validation), and for the training part alone. One warm-up epoch, then NOTEBOOK_FITS'
     timed epochs (04 three: its slow epochs came from the third on). Quick runs time a few batches only.
     """
     import keras
@@ -801,8 +801,6 @@ def ratio_section(results, split_root, quick, rounds, log, only=None):
     for entry in measured.values():
         entry.update(date=machine_now["date"], load_average_at_start=machine_now["load_average_at_start"])
     earlier = results.get("end_to_end_notebooks", {}) if only else {}
-    for nb in set(earlier) & set(NOTEBOOK_FITS):  # entries from before each had its own date
-        earlier[nb].setdefault("date", earlier.get("machine", {}).get("date"))
     notebooks = {nb: measured.get(nb) or earlier[nb] for nb in NOTEBOOK_FITS if nb in measured or nb in earlier}
     results["end_to_end_ratio"] = {nb: round(v["ratio"], 3) for nb, v in notebooks.items()}
     results["predicted_full_run_minutes"] = {nb: round(v["full_run_minutes"], 1) for nb, v in notebooks.items()}

@@ -155,9 +155,9 @@ def timed_fit(model, train, validation=None, steps=TIMING_STEPS, validation_step
     epoch_s = statistics.median(timer.seconds[1:])
     n_val = validation_steps if val_data is not None else 0
     # With one batch per pass there is no steady step to time: the whole epoch shares out instead.
-    step = statistics.median([t for epoch in timer.train[1:] for t in epoch] or [epoch_s / (steps + n_val)])
-    eval_step = (statistics.median([t for epoch in timer.validation[1:] for t in epoch] or [epoch_s / (steps + n_val)])
-                 if n_val else 0.0)
+    shared = [epoch_s / (steps + n_val)]
+    step = statistics.median([t for epoch in timer.train[1:] for t in epoch] or shared)
+    eval_step = statistics.median([t for epoch in timer.validation[1:] for t in epoch] or shared) if n_val else 0.0
     return {"train_step_s": step, "eval_step_s": eval_step,
             "epoch_overhead_s": max(0.0, epoch_s - steps * step - n_val * eval_step),
             "warmup_s": max(0.0, timer.seconds[0] - epoch_s)}

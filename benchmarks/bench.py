@@ -405,10 +405,12 @@ def end_to_end_ratio(split_root, quick, rounds, log, names=tuple(NOTEBOOK_FITS))
 
     A: the same model fits random in-memory tensors, as many training images per epoch as the notebook and
     the whole validation set. B: the notebook's own call (04: speed.steady_feed over its decode-once iterator;
-    06: its endless() generator over the iterator, with steps_per_epoch). For 04 also Keras' own feeding of the
-    iterator (the book's call, before steady_feed). Ratio: B's training images/s over A's, per whole epoch
-    (training and validation), and for the training part alone. One warm-up epoch, then NOTEBOOK_FITS'
-    timed epochs (04 three: its slow epochs came from the third on). Quick runs time a few batches only.
+    06: speed.behind_training over its endless() generator over the iterator with Pillow transforms, with
+    steps_per_epoch, and its validation iterator through speed.steady_feed). Before: 04 with Keras' own feeding
+    of the iterator (the book's call); 06 with Keras' own transforms and feeding. Ratio: B's training images/s
+    over A's, per whole epoch (training and validation), and for the training part alone. One warm-up epoch,
+    then NOTEBOOK_FITS' timed epochs (04 three: its slow epochs came from the third on). Quick runs time a few
+    batches only.
     """
     import keras
 
@@ -432,7 +434,11 @@ def end_to_end_ratio(split_root, quick, rounds, log, names=tuple(NOTEBOOK_FITS))
             feeds["end_to_end"] = lambda: ((speed.steady_feed(train).repeat() if quick else speed.steady_feed(train)),
                                            fixed, validation, val_steps)
         else:
-            feeds["end_to_end"] = lambda: (training.endless(train), fixed, validation, val_steps)
+            plain = speed.decode_once(training.flow(training.augmenting_datagen(), "train", batch,
+                                                    directory=split_root))
+            feeds["keras_transforms"] = lambda: (training.endless(plain), fixed, validation, val_steps)
+            feeds["end_to_end"] = lambda: (speed.behind_training(training.endless(train)), fixed,
+                                           speed.steady_feed(validation, shuffle=False), val_steps)
         timed = 1 if quick else spec["timed_epochs"]
         rows = {side: [] for side in feeds}
         for r in range(rounds):
@@ -460,6 +466,8 @@ def end_to_end_ratio(split_root, quick, rounds, log, names=tuple(NOTEBOOK_FITS))
             "epochs": epochs, "full_run_minutes": (b["first_epoch_s"] + (epochs - 1) * b["epoch_s"]) / 60}
         if "keras_feed" in summary:
             out[notebook]["ratio_keras_feed"] = a["epoch_s"] / summary["keras_feed"]["epoch_s"]
+        if "keras_transforms" in summary:
+            out[notebook]["ratio_keras_transforms"] = a["epoch_s"] / summary["keras_transforms"]["epoch_s"]
     return out
 
 
@@ -585,6 +593,8 @@ def table(results):
                      f"{e2e['ratio_training_part']:.2f}"
                      + (f"; Keras' own feeding of the iterator: {e2e['ratio_keras_feed']:.2f}"
                         if "ratio_keras_feed" in e2e else "")
+                     + (f"; Keras' own transforms and feeding: {e2e['ratio_keras_transforms']:.2f}"
+                        if "ratio_keras_transforms" in e2e else "")
                      + f"); full run about {e2e['full_run_minutes']:.0f} min for {e2e['epochs']} epochs"))
     if "difficulty" in results:
         diff = results["difficulty"]

@@ -112,13 +112,14 @@ def batches_for_signature():
     return NUM_BATCHES_FOR_TENSOR_SPEC
 
 
-def steady_feed(iterator, ahead=2):
+def steady_feed(iterator, ahead=2, shuffle=True):
     """What model.fit(iterator) reads (same batches, same order), as tf.data prefetching `ahead` batches, no autotune.
 
     Keras' own feeding of a PyDataset (keras.src.trainers.data_adapters.PyDatasetAdapter) reads a few batches for
     their shapes, starts every epoch with `on_epoch_end` already called once (EpochIterator.reset), shuffles the
     order of the batches with Python's `random` at the start of each pass, and calls `on_epoch_end` after it.
-    This does the same in the same order; fit it with shuffle=False.
+    This does the same in the same order; fit it with shuffle=False. shuffle=False keeps the batches in order,
+    as Keras reads validation data.
     """
     import tensorflow as tf
 
@@ -128,7 +129,8 @@ def steady_feed(iterator, ahead=2):
 
     def one_pass():
         order = list(range(len(iterator)))
-        random.shuffle(order)
+        if shuffle:
+            random.shuffle(order)
         for i in order:
             yield iterator[i]
         iterator.on_epoch_end()

@@ -1,23 +1,34 @@
-"""Speed before and during long work: FLOPs, fit-time estimates from a short timed fit, decode-once, steady feeding.
+"""Speed before and during long work: FLOPs, fit-time estimates from a short timed fit, decode-once, Pillow
+transforms, steady feeding.
 
     training_flops_per_image(model)   # ~1.4e9 for the chapter's baseline (forward x 3)
     announce_fit_time(model, train, epochs, validation=validation)  # "about N minutes on this machine"
     decode_once(iterator)             # flow_from_directory that decodes and resizes each image once
+    transform_with_pillow(iterator)   # ... that does its random rotation, shift, shear and zoom with Pillow (06)
     steady_feed(iterator)             # what fit(iterator) reads, without tf.data's autotuning (notebook 04)
+    behind_training(generator)        # its batches made at low CPU priority in fit's background thread (06)
 """
 import contextlib
+import copy
+import functools
+import os
 import random
 import statistics
+import sys
+import threading
 
 import numpy as np
 
-from . import keras_internals
+from . import keras_internals, transforms
 from .config import get_profile
 from .measure import batch_timer, time_calls
 
 # Training costs about three forward passes: the forward pass, the gradient with respect to the
 # activations and the gradient with respect to the weights, each as many multiply-adds.
 TRAINING_PASSES = 3
+# The CPU priority (Linux nice value) of a background thread making batches for behind_training: training's own
+# threads (0) come first, yet on a machine busy with other programs the batches still get about a tenth of a core.
+BACKGROUND_NICE = 10
 QUICK_HINT = ("For a first look in a few minutes, use the quick profile: set COURSE_PROFILE=quick "
               "(or run `make lab PROFILE=quick`).")
 
@@ -228,16 +239,70 @@ def decode_once(iterator):
     return keras_internals.decode_once(iterator)
 
 
-def steady_feed(iterator):
+def transform_with_pillow(iterator):
+    """Make an ImageDataGenerator iterator do its random rotation, shift, shear and zoom with Pillow, not scipy.
+
+    The same transforms Keras draws, in the same order, and the same pixels (helpers/transforms.py), in about half
+    the CPU time. Changes only this iterator (it gets its own copy of the generator's settings); returns it.
+    """
+    datagen = getattr(iterator, "image_data_generator", False)
+    if datagen is False:
+        raise TypeError(f"transform_with_pillow needs an ImageDataGenerator iterator, not {type(iterator).__name__}.")
+    if datagen is not None and not transforms_with_pillow(iterator):
+        own = copy.copy(datagen)
+        own.apply_transform = functools.partial(transforms.apply_transform, own)
+        iterator.image_data_generator = own
+    return iterator
+
+
+def transforms_with_pillow(iterator):
+    """True when transform_with_pillow was applied to this iterator."""
+    datagen = getattr(iterator, "image_data_generator", None)
+    method = getattr(datagen, "__dict__", {}).get("apply_transform")
+    return isinstance(method, functools.partial) and method.func is transforms.apply_transform
+
+
+def behind_training(batches):
+    """The batches of a generator, each made at low CPU priority when a background thread asks for it.
+
+    model.fit reads a generator from a background thread (tf.data's); that thread drops to nice BACKGROUND_NICE,
+    so on a machine with few cores the training's own threads come first and the batches are made in the time
+    they leave idle. The same batches in the same order; Linux only (elsewhere nothing changes).
+    """
+    lowered = set()
+    batches = iter(batches)
+    while True:
+        _lower_priority(lowered)
+        try:
+            batch = next(batches)
+        except StopIteration:
+            return
+        yield batch
+
+
+def _lower_priority(lowered):
+    """Drop this thread to BACKGROUND_NICE once, unless it is the main thread or not on Linux."""
+    if not sys.platform.startswith("linux") or threading.current_thread() is threading.main_thread():
+        return
+    thread_id = threading.get_native_id()
+    if thread_id not in lowered:
+        lowered.add(thread_id)
+        with contextlib.suppress(OSError):
+            if os.getpriority(os.PRIO_PROCESS, thread_id) < BACKGROUND_NICE:
+                os.setpriority(os.PRIO_PROCESS, thread_id, BACKGROUND_NICE)
+
+
+def steady_feed(iterator, shuffle=True):
     """What model.fit(iterator) reads from a flow_from_directory iterator, same batches in the same order, as a
     tf.data pipeline that prepares the next two batches during each step without autotuning (fit with shuffle=False).
+    shuffle=False: the batches in order, as Keras reads validation data (validation_data=steady_feed(v, False)).
 
     Keras' own feeding autotunes its prefetching, and on a 2-core machine some epochs then took twice as long
     (benchmarks/README.md, "End to end"). Changes nothing in the iterator's batches.
     """
     if not isinstance(iterator, keras_internals.directory_iterator_class()):
         raise TypeError(f"steady_feed needs a flow_from_directory iterator, not {type(iterator).__name__}.")
-    return keras_internals.steady_feed(iterator)
+    return keras_internals.steady_feed(iterator, shuffle=shuffle)
 
 
 def decodes_once(iterator):

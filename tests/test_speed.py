@@ -1,4 +1,5 @@
 """FLOPs from layer shapes and fit-time estimates (no timing is asserted); decode-once: test_keras_internals.py."""
+import sys
 from pathlib import Path
 
 import keras
@@ -41,13 +42,15 @@ def test_baseline_flops_by_hand():
     assert speed.training_flops_per_image(models.build_dropout_model()) == 6 * macs
 
 
-def fit_losses(tiny_split, cached, announce):
-    """Losses of two seeded epochs of the baseline on the tiny split."""
+def fit_losses(tiny_split, cached, announce, pillow=False):
+    """Losses of two seeded epochs of the dropout model with augmentation on the tiny split."""
     keras.utils.set_random_seed(3)
     model = models.compile_model(models.build_dropout_model())
     train, validation = training.make_generators(batch_size=4, augment=True)
     if cached:
         speed.decode_once(train), speed.decode_once(validation)
+    if pillow:
+        speed.transform_with_pillow(train)
     if announce:
         speed.announce_fit_time(model, train, 2, validation=validation, profile="full")
     history = model.fit(train, epochs=2, validation_data=validation, verbose=0)
@@ -56,7 +59,7 @@ def fit_losses(tiny_split, cached, announce):
 
 def test_speedups_and_estimate_leave_training_unchanged(tiny_split, capsys):
     reference = fit_losses(tiny_split, cached=False, announce=False)
-    fast = fit_losses(tiny_split, cached=True, announce=True)
+    fast = fit_losses(tiny_split, cached=True, announce=True, pillow=True)
     assert "minutes on this machine" in capsys.readouterr().out
     for key in ("loss", "val_loss", "accuracy", "val_accuracy"):
         np.testing.assert_allclose(fast[key], reference[key], rtol=1e-5, atol=1e-6)
@@ -107,3 +110,62 @@ def test_timed_fit_times_tf_data_pipelines(tiny_split):
     assert speed.estimate_fit_seconds(model, ds, 2, validation=ds, timing_steps=1)["train_batches"] == 2
     with pytest.raises(ValueError, match="steps_per_epoch"):
         speed.estimate_fit_seconds(model, ds.repeat(), 2)
+
+
+def test_behind_training_hands_out_the_same_batches_in_the_same_order():
+    batches = [np.full((2, 3), i) for i in range(5)]
+    out = list(speed.behind_training(iter(batches)))
+    assert len(out) == 5 and all(a is b for a, b in zip(out, batches))
+
+
+def thread_nice(work):
+    """The nice value of a new thread after it ran work(), and the main thread's."""
+    import os
+    import threading
+
+    seen = {}
+
+    def run():
+        work()
+        seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return seen["nice"], os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priorities are Linux's")
+def test_behind_training_lowers_only_the_background_thread_that_makes_batches():
+    import os
+
+    main_before = os.getpriority(os.PRIO_PROCESS, 0)
+    batches = speed.behind_training(iter(range(3)))
+    assert next(batches) == 0  # read in the main thread (Keras peeks at the first batches there): unchanged
+    background, main = thread_nice(lambda: next(batches))
+    assert background == max(speed.BACKGROUND_NICE, main_before) and main == main_before
+    plain, _ = thread_nice(lambda: None)
+    assert plain == main_before  # the check can fail: a thread that made no batch keeps its priority
+
+    def already_lower():
+        os.setpriority(os.PRIO_PROCESS, 0, 19)  # 0: the calling thread on Linux
+        next(speed.behind_training(iter(range(1))))
+    assert thread_nice(already_lower)[0] == 19  # never raised
+
+
+def test_behind_training_and_steady_validation_leave_training_unchanged(tiny_split):
+    """The same seeded fit through endless() with and without behind_training, and the same validation scores
+    through Keras' own feeding and steady_feed(shuffle=False)."""
+    results = []
+    for fast in (False, True):
+        keras.utils.set_random_seed(4)
+        model = models.compile_model(models.build_dropout_model())
+        train, validation = training.make_generators(batch_size=4, augment=True)
+        data = training.endless(train)
+        history = model.fit(speed.behind_training(data) if fast else data, steps_per_epoch=2, epochs=3,
+                            shuffle=False, verbose=0).history
+        scores = model.evaluate(speed.steady_feed(validation, shuffle=False) if fast else validation, verbose=0)
+        results.append((history, scores))
+    (slow_history, slow_scores), (fast_history, fast_scores) = results
+    np.testing.assert_allclose(fast_history["loss"], slow_history["loss"], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(fast_scores, slow_scores, rtol=1e-5, atol=1e-6)

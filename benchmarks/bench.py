@@ -401,13 +401,14 @@ def random_images(n, seed):
 
 
 def end_to_end_ratio(split_root, quick, rounds, log, names=tuple(NOTEBOOK_FITS)):
-    """Notebooks 04 and 06 at the book's schedule: their own input pipelines against in-memory tensors (A/B/A/B).
+    """Notebooks 04 and 06 at the book's schedule: their own input pipelines against in-memory tensors (alternating).
 
-    A: the same model fits random in-memory tensors, as many training images per epoch as the notebook and
-    the whole validation set. B: the notebook's own call (04: speed.steady_feed over its decode-once iterator;
-    06: speed.behind_training over its endless() generator over the iterator with Pillow transforms, with
-    steps_per_epoch, and its validation iterator through speed.steady_feed). Before: 04 with Keras' own feeding
-    of the iterator (the book's call); 06 with Keras' own transforms and feeding. Ratio: B's training images/s
+    Each round runs every side once, a different side first each round. A: the same model fits random
+    in-memory tensors, as many training images per epoch as the notebook and the whole validation set. B: the
+    notebook's own call (04: speed.steady_feed over its decode-once iterator; 06: speed.behind_training over its
+    endless() generator over the iterator with Pillow transforms, with steps_per_epoch, and its validation
+    iterator through speed.steady_feed). Before: 04 with Keras' own feeding of the iterator (the book's call);
+    06 with Keras' own transforms and feeding. Ratio: B's training images/s
     over A's, per whole epoch (training and validation), and for the training part alone. One warm-up epoch,
     then NOTEBOOK_FITS' timed epochs (04 three: its slow epochs came from the third on). Quick runs time a few
     batches only.
@@ -442,7 +443,9 @@ def end_to_end_ratio(split_root, quick, rounds, log, names=tuple(NOTEBOOK_FITS))
         timed = 1 if quick else spec["timed_epochs"]
         rows = {side: [] for side in feeds}
         for r in range(rounds):
-            for side, feed in feeds.items():
+            sides = list(feeds)
+            for side in sides[r % len(sides):] + sides[:r % len(sides)]:  # each side first in turn
+                feed = feeds[side]
                 log(f"  round {r + 1}/{rounds}: notebook {notebook}, {side.replace('_', ' ')} "
                     f"({train_batches} x {batch} training images and {val_batches} validation batches per epoch)")
                 keras.utils.set_random_seed(config.SEED)

@@ -243,7 +243,8 @@ def transform_with_pillow(iterator):
     """Make an ImageDataGenerator iterator do its random rotation, shift, shear and zoom with Pillow, not scipy.
 
     The same transforms Keras draws, in the same order, and the same pixels (helpers/transforms.py), in about half
-    the CPU time. Changes only this iterator (it gets its own copy of the generator's settings); returns it.
+    the CPU time. Changes only this iterator (it gets its own copy of the generator's settings, taken now: call it
+    after any datagen.fit or change of settings); returns it.
     """
     datagen = getattr(iterator, "image_data_generator", False)
     if datagen is False:
@@ -267,9 +268,10 @@ def behind_training(batches):
 
     model.fit reads a generator from a background thread (tf.data's); that thread drops to nice BACKGROUND_NICE,
     so on a machine with few cores the training's own threads come first and the batches are made in the time
-    they leave idle. The same batches in the same order; Linux only (elsewhere nothing changes).
+    they leave idle. The thread that asks first (where fit peeks at the first batches) and the main thread keep
+    their priority; a lowered thread stays lowered. The same batches in the same order; Linux only.
     """
-    lowered = set()
+    lowered = {threading.get_native_id()}  # first asked from the caller's thread (fit's peek): never lowered
     batches = iter(batches)
     while True:
         _lower_priority(lowered)

@@ -20,8 +20,10 @@ def affine_matrix(params, height, width):
     m = m @ np.array([[1, 0, p["tx"]], [0, 1, p["ty"]], [0, 0, 1]])
     m = m @ np.array([[1, -np.sin(shear), 0], [0, np.cos(shear), 0], [0, 0, 1]])
     m = m @ np.array([[p["zx"], 0, 0], [0, p["zy"], 0], [0, 0, 1]])
-    oy, ox = height / 2 - 0.5, width / 2 - 0.5  # about the picture's centre, as Keras' transform_matrix_offset_center
-    m = np.array([[1, 0, oy], [0, 1, ox], [0, 0, 1]]) @ m @ np.array([[1, 0, -oy], [0, 1, -ox], [0, 0, 1]])
+    # Keras' transform_matrix_offset_center(m, height, width): its first offset is height / 2 - 0.5, applied to
+    # what becomes the column axis after the swap below (oblong pictures turn about a point off their centre)
+    o1, o2 = height / 2 - 0.5, width / 2 - 0.5
+    m = np.array([[1, 0, o1], [0, 1, o2], [0, 0, 1]]) @ m @ np.array([[1, 0, -o1], [0, 1, -o2], [0, 0, 1]])
     m[:, [0, 1]] = m[:, [1, 0]]  # Keras builds it for (x, y) and swaps it for (row, col)
     m[[0, 1]] = m[[1, 0]]
     return m

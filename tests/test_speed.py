@@ -46,7 +46,8 @@ def fit_losses(tiny_split, cached, announce, pillow=False):
     """Losses of two seeded epochs of the dropout model with augmentation on the tiny split."""
     keras.utils.set_random_seed(3)
     model = models.compile_model(models.build_dropout_model())
-    train, validation = training.make_generators(batch_size=4, augment=True)
+    train = training.flow(training.augmenting_datagen(), "train", 4)  # Keras' own transforms unless pillow
+    validation = training.flow(training.rescaling_datagen(), "validation", 4, shuffle=False)
     if cached:
         speed.decode_once(train), speed.decode_once(validation)
     if pillow:
@@ -126,12 +127,17 @@ def thread_nice(work):
     seen = {}
 
     def run():
-        work()
-        seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        try:
+            work()
+            seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        except Exception as error:  # noqa: BLE001 - handed back to the test's thread
+            seen["error"] = error
 
     thread = threading.Thread(target=run)
     thread.start()
     thread.join()
+    if "error" in seen:
+        raise seen["error"]
     return seen["nice"], os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
 
@@ -147,10 +153,27 @@ def test_behind_training_lowers_only_the_background_thread_that_makes_batches():
     plain, _ = thread_nice(lambda: None)
     assert plain == main_before  # the check can fail: a thread that made no batch keeps its priority
 
+    later = speed.behind_training(iter(range(2)))
+    next(later)  # the first batch from the main thread, as fit's peek
+
     def already_lower():
         os.setpriority(os.PRIO_PROCESS, 0, 19)  # 0: the calling thread on Linux
-        next(speed.behind_training(iter(range(1))))
+        next(later)
     assert thread_nice(already_lower)[0] == 19  # never raised
+    first_here = speed.behind_training(iter(range(2)))
+    assert thread_nice(lambda: (next(first_here), next(first_here)))[0] == main_before  # the peeking thread
+
+
+def test_steady_validation_feed_gives_the_batches_in_order_every_pass(tiny_split):
+    validation = training.flow(training.rescaling_datagen(), "validation", 4, shuffle=False)
+    expected = [validation[i] for i in range(len(validation))]
+    dataset = speed.steady_feed(validation, shuffle=False)
+    for _ in range(2):  # fit reads it again every epoch
+        passes = list(dataset.as_numpy_iterator())
+        assert len(passes) == len(expected) == 2
+        for (x, y), (x0, y0) in zip(passes, expected, strict=True):
+            np.testing.assert_array_equal(x, x0)
+            np.testing.assert_array_equal(y, y0)
 
 
 def test_behind_training_and_steady_validation_leave_training_unchanged(tiny_split):

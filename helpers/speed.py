@@ -269,7 +269,8 @@ def behind_training(batches):
     model.fit reads a generator from a background thread (tf.data's); that thread drops to nice BACKGROUND_NICE,
     so on a machine with few cores the training's own threads come first and the batches are made in the time
     they leave idle. The thread that asks first (where fit peeks at the first batches) and the main thread keep
-    their priority; a lowered thread stays lowered. The same batches in the same order; Linux only.
+    their priority; a lowered thread is never raised again, and tf.data's threads end with the fit's input
+    pipeline (checked in /proc/self/task after a fit). The same batches in the same order; Linux only.
     """
     lowered = {threading.get_native_id()}  # first asked from the caller's thread (fit's peek): never lowered
     batches = iter(batches)

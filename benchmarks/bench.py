@@ -325,7 +325,7 @@ def measure_pipelines(split_root, quick, log):
 def end_to_end(split_root, quick, rounds, log):
     """Seconds per training image and per validation image of real fits (04: rescale, 06: augmented).
 
-    Alternates plain flow_from_directory with decode-once (warm) so both see the same load.
+    Alternates plain flow_from_directory (Keras' own transforms) with decode-once (warm) so both see the same load.
     """
     from helpers import training
 
@@ -338,7 +338,10 @@ def end_to_end(split_root, quick, rounds, log):
                 log(f"  round {r + 1}/{rounds}: {LABELS[key]}")
                 with contextlib.redirect_stdout(sys.stderr):
                     batch = 32 if augment else 20
-                    train, validation = training.make_generators(batch, augment=augment, directory=split_root)
+                    datagen = training.augmenting_datagen() if augment else training.rescaling_datagen()
+                    train = training.flow(datagen, "train", batch, directory=split_root)
+                    validation = training.flow(training.rescaling_datagen(), "validation", batch, shuffle=False,
+                                               directory=split_root)
                 if cached:
                     speed.decode_once(train), speed.decode_once(validation)
                     warm(train), warm(validation)
@@ -408,10 +411,9 @@ def end_to_end_ratio(split_root, quick, rounds, log, names=tuple(NOTEBOOK_FITS))
     notebook's own call (04: speed.steady_feed over its decode-once iterator; 06: speed.behind_training over its
     endless() generator over the iterator with Pillow transforms, with steps_per_epoch, and its validation
     iterator through speed.steady_feed). Before: 04 with Keras' own feeding of the iterator (the book's call);
-    06 with Keras' own transforms and feeding. Ratio: B's training images/s
-    over A's, per whole epoch (training and validation), and for the training part alone. One warm-up epoch,
-    then NOTEBOOK_FITS' timed epochs (04 three: its slow epochs came from the third on). Quick runs time a few
-    batches only.
+    06 with Keras' own transforms and feeding. Ratio: B's training images/s over A's, per whole epoch (training
+    and validation), and for the training part alone. One warm-up epoch, then NOTEBOOK_FITS' timed epochs (04
+    three: its slow epochs came from the third on). Quick runs time a few batches only.
     """
     import keras
 

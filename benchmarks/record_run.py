@@ -90,6 +90,7 @@ def from_reference(result, date):
                                           "steps_per_epoch", "machine", "versions", "test", "fit_seconds")}
     entry.update(curves(result), how=result["how"], note=result["note"], date=date,
                  estimate_printed=None, book=book_reference(result["run"]) or None)
+    entry.update(estimate_check(result.get("estimate"), result["fit_seconds"]))
     entry["id"] = run_id(entry)
     entry["label"] = (f"notebook {entry['notebook'][:2]}, {entry['profile']} profile, {entry['source']} data, "
                       f"seed {entry['seed']}, {entry['machine'].split(',')[0]}")

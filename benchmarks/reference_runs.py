@@ -11,9 +11,10 @@ evaluated once on the test split. Each picture is decoded and resized once (as t
 
 Notebook 06's batches are made by worker threads, each batch from its own seed: the same augmentation
 (the same ImageDataGenerator, the same distribution of transforms) as the notebook, not the same draws.
-Writes <out>/<name>.json after every epoch (history so far) and at the end (test scores, times,
-machine, versions), and the trained weights as <name>.weights.npz; `benchmarks/record_run.py --results` adds it
-to benchmarks/runs.json.
+Before the fit it prints and saves the notebooks' estimate of the fit's time (helpers.speed: a short timed fit of
+a copy of the model on copies of the data), which the record sets against the measured fit. Writes
+<out>/<name>.json after every epoch (history so far) and at the end (test scores, times, machine, versions), and
+the trained weights as <name>.weights.npz; `benchmarks/record_run.py --results` adds it to benchmarks/runs.json.
 """
 import argparse
 import json
@@ -80,6 +81,24 @@ def endless_augmented_batches(datagen, pixels, labels, batch_size, seed, workers
             yield pending.popleft().result()
             pending.append(pool.submit(make, g))
             g += 1
+
+
+def estimate_fit(model, timing_data, epochs, steps, validation):
+    """The notebooks' estimate before the fit: a short timed fit of a copy of the model on copies of the data.
+
+    timing_data() gives the copy of the training data: the iterator itself (the timing copies it) or, for
+    notebook 06, a second batch maker like the run's own, closed before the run's fit starts.
+    """
+    from helpers import speed
+
+    data = timing_data()
+    try:
+        estimate = speed.estimate_fit_seconds(model, data, epochs, steps, validation)
+    finally:
+        if hasattr(data, "close"):
+            data.close()
+    print(speed.minutes_message(estimate, "full"), flush=True)
+    return {key: round(value, 4) if isinstance(value, float) else value for key, value in estimate.items()}
 
 
 def machine():
@@ -167,12 +186,18 @@ def main(argv=None):
         train_iter = flow(ImageDataGenerator(rescale=1.0 / 255, **BOOK_AUGMENTATION), "train",
                           plan["batch_size"], True)
         pixels = load_pixels(train_iter)
-        train = endless_augmented_batches(train_iter.image_data_generator, pixels, train_iter.classes,
-                                          plan["batch_size"], args.seed, args.workers)
+
+        def timing_data():
+            return endless_augmented_batches(train_iter.image_data_generator, pixels, train_iter.classes,
+                                             plan["batch_size"], args.seed, args.workers)
+        train = timing_data()
         steps = args.steps or plan["steps_per_epoch"]
         train_images = train_iter.samples
     else:
         train = speed.decode_once(flow(rescale, "train", plan["batch_size"], True))
+
+        def timing_data():
+            return train  # the timing reads a copy of the iterator
         steps = args.steps  # None: one pass of the finite iterator, as the notebook
         train_images = train.samples
     record = {
@@ -198,6 +223,8 @@ def main(argv=None):
                 record.setdefault(key, []).append(round(float(value), 4))
             write_json(path, record)
 
+    record["estimate"] = estimate_fit(model, timing_data, plan["epochs"], steps, validation)
+    write_json(path, record)
     fit_start = time.perf_counter()
     model.fit(train, epochs=plan["epochs"], steps_per_epoch=steps, validation_data=validation,
               callbacks=[Progress()], verbose=2)

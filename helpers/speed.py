@@ -114,8 +114,9 @@ def timing_clone(model):
 def repeating(data, batches):
     """The first `batches` batches of a copy of data, again and again: a fit's later epochs in miniature.
 
-    data: a flow_from_directory iterator (copied, so its order and cache are untouched) or a tf.data
-    dataset (its first batches cached after the first pass, as a cached pipeline's later epochs are).
+    data: a flow_from_directory iterator (copied, so its order and cache are untouched), a tf.data
+    dataset (its first batches cached after the first pass, as a cached pipeline's later epochs are), or a
+    Python generator made for the timing alone (read as it is: its batches are made while the fit runs).
     """
     if hasattr(data, "filepaths"):
         twin = keras_internals.independent_copy(data)
@@ -128,7 +129,10 @@ def repeating(data, batches):
         return forever()
     if hasattr(data, "take") and hasattr(data, "cache"):
         return data.take(batches).cache().repeat()
-    raise TypeError(f"cannot time {type(data).__name__}: pass a flow_from_directory iterator or a tf.data dataset")
+    if hasattr(data, "__next__"):
+        return data
+    raise TypeError(f"cannot time {type(data).__name__}: pass a flow_from_directory iterator, a tf.data dataset "
+                    "or a generator of its own")
 
 
 # ---------------------------------------------------------------- estimates before long work

@@ -116,3 +116,22 @@ def test_record_reads_a_saved_run(tmp_path):
     assert entry["estimate_printed"] == {"minutes": 2, "s_per_epoch": 50}
     # the estimate the notebook saved (100 s) against the fit's two 40 s epochs: 25% too long
     assert entry["fit_seconds"] == 80 and entry["estimate_seconds"] == 100.0 and entry["estimate_error"] == 0.25
+
+
+@pytest.mark.parametrize("notebook", ["04", "06"])
+def test_reference_run_saves_the_estimate_it_printed_and_the_record_sets_it_against_the_fit(
+        notebook, tiny_split, tmp_path, capsys):
+    from benchmarks import reference_runs
+
+    out = tmp_path / "out"
+    assert reference_runs.main(["--notebook", notebook, "--data", str(tiny_split), "--source", "tiny",
+                                "--out", str(out), "--epochs", "1", "--steps", "1", "--workers", "2"]) == 0
+    printed = record_run.estimate_line(capsys.readouterr().out)
+    result = json.loads((out / f"nb{notebook}-seed1337.json").read_text())
+    estimate = result["estimate"]
+    assert estimate["epochs"] == 1 and estimate["train_batches"] == 1  # the run's own schedule
+    assert estimate["eval_batches"] == 1  # the whole validation split: 8 pictures
+    assert printed["s_per_epoch"] == round(estimate["epoch_s"])
+    entry = record_run.from_reference(result, "2026-01-01")
+    assert entry["estimate_seconds"] == round(estimate["total_s"], 1)
+    assert entry["estimate_error"] == round(estimate["total_s"] / result["fit_seconds"] - 1, 3)

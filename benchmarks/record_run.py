@@ -24,11 +24,16 @@ from helpers.training import book_reference  # noqa: E402
 
 
 
-def notebook_text(path):
-    """Every text output of an executed notebook, joined."""
+FIT_CELL = "history = model.fit("  # the notebook's own fit (notebook 08 also fits a copy of 06's model later)
+
+
+def notebook_text(path, only=None):
+    """Every text output of an executed notebook (or of the cells whose source holds `only`), joined."""
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
     parts = []
     for cell in nb["cells"]:
+        if only is not None and only not in "".join(cell.get("source", "")):
+            continue
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream":
                 parts.append("".join(out["text"]) if isinstance(out["text"], list) else out["text"])
@@ -107,6 +112,8 @@ def record(notebook, models_dir, run, log=None, label=None, seed=None, date=None
     history_file = Path(models_dir) / f"cats_and_dogs_small_{run}.history.json"
     rec = json.loads(history_file.read_text(encoding="utf-8"))
     text = notebook_text(notebook)
+    widgets = json.dumps(json.loads(Path(notebook).read_text(encoding="utf-8")).get("metadata", {}).get("widgets", {}),
+                         ensure_ascii=False)  # tqdm's bars, where the notebook's front end saved their state
     steps = rec.get("steps_per_epoch") or -(-rec.get("train_images", 2000) // rec.get("batch_size", 20))
     entry = {
         "label": label or f"notebook run {run}", "notebook": Path(notebook).name, "run": run,
@@ -115,10 +122,10 @@ def record(notebook, models_dir, run, log=None, label=None, seed=None, date=None
         "epochs": rec.get("epochs"), "batch_size": rec.get("batch_size"), "steps_per_epoch": steps,
         "versions": {"tensorflow": tf.__version__, "keras": keras.__version__, "backend": "tensorflow"},
         "date": date, **curves(rec["history"]),
-        "test": rec.get("test"),
+        "test": rec.get("test"),  # notebook 08: its best checkpoint's; the last epoch's as test_last_epoch
+        **({"test_last_epoch": rec["test_last_epoch"]} if rec.get("test_last_epoch") else {}),
         "estimate_printed": estimate_line(text),
-        "fit_seconds": fit_seconds(text + json.dumps(json.loads(Path(notebook).read_text(encoding="utf-8"))
-                                                     .get("metadata", {}).get("widgets", {}), ensure_ascii=False)),
+        "fit_seconds": fit_seconds(notebook_text(notebook, only=FIT_CELL) + widgets),
         "notebook_seconds": log_times(log),
         "book": book_reference(run) or None,
     }
@@ -147,7 +154,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--notebook", help="the executed notebook (.ipynb with outputs)")
     parser.add_argument("--models-dir", help="COURSE_MODELS_DIR of the run")
-    parser.add_argument("--run", type=int, help="1: notebook 04's baseline, 2: notebook 06")
+    parser.add_argument("--run", type=int, help="1: notebook 04's baseline, 2: notebook 06, 8: notebook 08")
     parser.add_argument("--log", help="the run's log with 'start <s>' and 'end <s>' lines")
     parser.add_argument("--label", help="a name for the run in runs.json")
     parser.add_argument("--seed", type=int, help="the notebook's seed (default: helpers.config.SEED)")

@@ -105,14 +105,21 @@ def test_record_reads_a_saved_run(tmp_path):
     history = {"accuracy": [0.5, 0.6], "loss": [0.7, 0.6], "val_accuracy": [0.55, 0.62], "val_loss": [0.69, 0.66]}
     (models / "cats_and_dogs_small_1.history.json").write_text(json.dumps(
         {"run": 1, "history": history, "epochs": 2, "profile": "full", "source": "kaggle", "batch_size": 20,
-         "test": {"accuracy": 0.61, "loss": 0.67, "images": 1000}, "estimate": {"total_s": 100.0, "epoch_s": 50.0}}))
+         "test": {"accuracy": 0.61, "loss": 0.67, "images": 1000}, "estimate": {"total_s": 100.0, "epoch_s": 50.0},
+         "test_last_epoch": {"accuracy": 0.6, "loss": 0.68}}))
     bar = "\x1b[1m10/10\x1b[0m ━━━━ \x1b[1m40s\x1b[0m 4s/step - loss: 0.4 - val_loss: 0.46\n"
-    nb = {"cells": [{"cell_type": "code", "outputs": [{"output_type": "stream", "name": "stdout", "text": [
-        speed.minutes_message({"total_s": 100, "epoch_s": 50, "epochs": 2}, profile="full"), bar, bar]}]}]}
+    other = "\x1b[1m10/10\x1b[0m ━━━━ \x1b[1m30s\x1b[0m 3s/step - loss: 0.5 - val_loss: 0.5\n"
+    nb = {"cells": [{"cell_type": "code", "source": "history = model.fit(x)", "outputs": [
+        {"output_type": "stream", "name": "stdout", "text": [
+            speed.minutes_message({"total_s": 100, "epoch_s": 50, "epochs": 2}, profile="full"), bar, bar]}]},
+        # a later fit of another model (notebook 08 times notebook 06's): not this run's fit
+        {"cell_type": "code", "source": "model_06.fit(y)", "outputs": [
+            {"output_type": "stream", "name": "stdout", "text": [other]}]}]}
     (tmp_path / "run.ipynb").write_text(json.dumps(nb))
     entry = record_run.record(tmp_path / "run.ipynb", models, 1)
     assert entry["val_accuracy"] == [0.55, 0.62] and entry["best_epoch"] == 2 and entry["min_val_loss_epoch"] == 2
     assert entry["test"]["accuracy"] == 0.61 and entry["source"] == "kaggle"
+    assert entry["test_last_epoch"]["accuracy"] == 0.6  # a run that also tested a checkpoint (notebook 08)
     assert entry["estimate_printed"] == {"minutes": 2, "s_per_epoch": 50}
     # the estimate the notebook saved (100 s) against the fit's two 40 s epochs: 25% too long
     assert entry["fit_seconds"] == 80 and entry["estimate_seconds"] == 100.0 and entry["estimate_error"] == 0.25

@@ -227,7 +227,7 @@ def main(argv=None):
     write_json(path, record)
     fit_start = time.perf_counter()
     model.fit(train, epochs=plan["epochs"], steps_per_epoch=steps, validation_data=validation,
-              callbacks=[Progress()], verbose=2, shuffle=False)  # the iterator or batch maker shuffles itself
+              callbacks=[Progress()], verbose=2)
     record["fit_seconds"] = round(time.perf_counter() - fit_start, 1)
     test = flow(rescale, "test", 20, False)
     loss, accuracy = model.evaluate(test, verbose=0)

@@ -95,8 +95,8 @@ def estimate_fit(model, timing_data, epochs, steps, validation):
     try:
         estimate = speed.estimate_fit_seconds(model, data, epochs, steps, validation)
     finally:
-        if hasattr(data, "close"):
-            data.close()
+        if isinstance(data, speed.TimingCopy):
+            data.batches.close()
     print(speed.minutes_message(estimate, "full"), flush=True)
     return {key: round(value, 4) if isinstance(value, float) else value for key, value in estimate.items()}
 
@@ -187,10 +187,13 @@ def main(argv=None):
                           plan["batch_size"], True)
         pixels = load_pixels(train_iter)
 
-        def timing_data():
+        def batch_maker():
             return endless_augmented_batches(train_iter.image_data_generator, pixels, train_iter.classes,
                                              plan["batch_size"], args.seed, args.workers)
-        train = timing_data()
+
+        def timing_data():
+            return speed.TimingCopy(batch_maker())
+        train = batch_maker()
         steps = args.steps or plan["steps_per_epoch"]
         train_images = train_iter.samples
     else:

@@ -111,12 +111,20 @@ def timing_clone(model):
     return twin
 
 
+class TimingCopy:
+    """Batches made for a timing alone (a second generator like the fit's own): the timing may use them up."""
+
+    def __init__(self, batches):
+        self.batches = batches
+
+
 def repeating(data, batches):
     """The first `batches` batches of a copy of data, again and again: a fit's later epochs in miniature.
 
     data: a flow_from_directory iterator (copied, so its order and cache are untouched), a tf.data
     dataset (its first batches cached after the first pass, as a cached pipeline's later epochs are), or a
-    Python generator made for the timing alone (read as it is: its batches are made while the fit runs).
+    TimingCopy of a generator made for the timing alone (read as it is: its batches are made while the fit runs).
+    A fit's own generator is refused: timing it would use up batches the fit needs.
     """
     if hasattr(data, "filepaths"):
         twin = keras_internals.independent_copy(data)
@@ -129,10 +137,10 @@ def repeating(data, batches):
         return forever()
     if hasattr(data, "take") and hasattr(data, "cache"):
         return data.take(batches).cache().repeat()
-    if hasattr(data, "__next__"):
-        return data
+    if isinstance(data, TimingCopy):
+        return data.batches
     raise TypeError(f"cannot time {type(data).__name__}: pass a flow_from_directory iterator, a tf.data dataset "
-                    "or a generator of its own")
+                    "or speed.TimingCopy(a second generator made for the timing)")
 
 
 # ---------------------------------------------------------------- estimates before long work

@@ -113,6 +113,21 @@ def test_timed_fit_times_tf_data_pipelines(tiny_split):
         speed.estimate_fit_seconds(model, ds.repeat(), 2)
 
 
+def test_timing_reads_a_generator_only_when_it_was_made_for_the_timing():
+    model = models.compile_model(small_model())
+    batches = [(np.zeros((2, 8, 8, 2), "float32"), np.zeros((2, 1), "float32"))] * 40
+
+    def made():
+        yield from batches
+    with pytest.raises(TypeError, match="TimingCopy"):  # a fit's own generator would lose batches to the timing
+        speed.estimate_fit_seconds(model, made(), 2, steps_per_epoch=3)
+    copy = made()
+    est = speed.estimate_fit_seconds(model, speed.TimingCopy(copy), 2, steps_per_epoch=3)
+    assert est["train_batches"] == 3 and est["total_s"] > 0
+    read = 40 - len(list(copy))  # the timing read its own copy: 3 steps in 5 epochs, plus what Keras reads ahead
+    assert 3 * (1 + speed.TIMED_EPOCHS) <= read < 40
+
+
 def test_behind_training_hands_out_the_same_batches_in_the_same_order():
     batches = [np.full((2, 3), i) for i in range(5)]
     out = list(speed.behind_training(iter(batches)))

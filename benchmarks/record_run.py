@@ -24,15 +24,15 @@ from helpers.training import book_reference  # noqa: E402
 
 
 
-FIT_CELL = "history = model.fit("  # the notebook's own fit (notebook 08 also fits a copy of 06's model later)
+FIT_CELL = re.compile(r"history\s*=\s*model\.fit\(")  # the notebook's own fit (08 later fits 06's model too)
 
 
 def notebook_text(path, only=None):
-    """Every text output of an executed notebook (or of the cells whose source holds `only`), joined."""
+    """Every text output of an executed notebook (or of the cells whose source matches the pattern `only`), joined."""
     nb = json.loads(Path(path).read_text(encoding="utf-8"))
     parts = []
     for cell in nb["cells"]:
-        if only is not None and only not in "".join(cell.get("source", "")):
+        if only is not None and not only.search("".join(cell.get("source", ""))):
             continue
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream":
@@ -111,9 +111,13 @@ def record(notebook, models_dir, run, log=None, label=None, seed=None, date=None
 
     history_file = Path(models_dir) / f"cats_and_dogs_small_{run}.history.json"
     rec = json.loads(history_file.read_text(encoding="utf-8"))
-    text = notebook_text(notebook)
+    text, fit_text = notebook_text(notebook), notebook_text(notebook, only=FIT_CELL)
+    if not fit_text:
+        raise ValueError(f"{notebook}: no output of a cell with `history = model.fit(`: pass the executed notebook "
+                         "of a full run (04, 06 or 08)")
+    # tqdm's bars where a front end saved widget state (all of it: the filter above reaches only cell outputs)
     widgets = json.dumps(json.loads(Path(notebook).read_text(encoding="utf-8")).get("metadata", {}).get("widgets", {}),
-                         ensure_ascii=False)  # tqdm's bars, where the notebook's front end saved their state
+                         ensure_ascii=False)
     steps = rec.get("steps_per_epoch") or -(-rec.get("train_images", 2000) // rec.get("batch_size", 20))
     entry = {
         "label": label or f"notebook run {run}", "notebook": Path(notebook).name, "run": run,
@@ -125,7 +129,7 @@ def record(notebook, models_dir, run, log=None, label=None, seed=None, date=None
         "test": rec.get("test"),  # notebook 08: its best checkpoint's; the last epoch's as test_last_epoch
         **({"test_last_epoch": rec["test_last_epoch"]} if rec.get("test_last_epoch") else {}),
         "estimate_printed": estimate_line(text),
-        "fit_seconds": fit_seconds(notebook_text(notebook, only=FIT_CELL) + widgets),
+        "fit_seconds": fit_seconds(fit_text + widgets),
         "notebook_seconds": log_times(log),
         "book": book_reference(run) or None,
     }
@@ -169,7 +173,11 @@ def main(argv=None):
         entries = [from_reference(r, args.date) for name, r in results.items()
                    if not args.only or name in args.only]
     elif args.notebook and args.models_dir and args.run:
-        entries = [record(args.notebook, args.models_dir, args.run, args.log, args.label, args.seed, args.date)]
+        try:
+            entries = [record(args.notebook, args.models_dir, args.run, args.log, args.label, args.seed, args.date)]
+        except (OSError, ValueError) as error:
+            print(f"record_run: {error}", file=sys.stderr)
+            return 2
     else:
         parser.error("pass --results, or --notebook with --models-dir and --run")
     save(entries)

@@ -92,12 +92,14 @@ def estimate_fit(model, timing_data, epochs, steps, validation):
     from helpers import speed
 
     data = timing_data()
-    try:
-        estimate = speed.estimate_fit_seconds(model, data, epochs, steps, validation)
-    finally:
-        if isinstance(data, speed.TimingCopy):
-            data.batches.close()
-    print(speed.minutes_message(estimate, "full"), flush=True)
+    with speed.preserved_random_state():  # the copy's last batches, finished on close, reseed NumPy too
+        try:
+            estimate = speed.estimate_fit_seconds(model, data, epochs, steps, validation)
+        finally:
+            if isinstance(data, speed.TimingCopy):
+                data.batches.close()
+    print(f"estimate before the fit: {estimate['total_s']:.0f} s ({epochs} epochs, {estimate['epoch_s']:.1f} s "
+          "per epoch)", flush=True)
     return {key: round(value, 4) if isinstance(value, float) else value for key, value in estimate.items()}
 
 

@@ -125,6 +125,19 @@ def test_record_reads_a_saved_run(tmp_path):
     assert entry["fit_seconds"] == 80 and entry["estimate_seconds"] == 100.0 and entry["estimate_error"] == 0.25
 
 
+def test_record_refuses_a_notebook_without_its_fit_in_one_line(tmp_path, capsys):
+    history = {key: [0.5] for key in ("accuracy", "loss", "val_accuracy", "val_loss")}
+    (tmp_path / "cats_and_dogs_small_8.history.json").write_text(json.dumps({"run": 8, "history": history}))
+    (tmp_path / "run.ipynb").write_text(json.dumps({"cells": [{"cell_type": "code", "source": "print(1)",
+                                                               "outputs": []}]}))
+    before = record_run.RUNS.read_text(encoding="utf-8")
+    assert record_run.main(["--notebook", str(tmp_path / "run.ipynb"), "--models-dir", str(tmp_path),
+                            "--run", "8"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "history = model.fit(" in err
+    assert record_run.RUNS.read_text(encoding="utf-8") == before
+
+
 @pytest.mark.parametrize("notebook", ["04", "06"])
 def test_reference_run_saves_the_estimate_it_printed_and_the_record_sets_it_against_the_fit(
         notebook, tiny_split, tmp_path, capsys):
@@ -133,12 +146,12 @@ def test_reference_run_saves_the_estimate_it_printed_and_the_record_sets_it_agai
     out = tmp_path / "out"
     assert reference_runs.main(["--notebook", notebook, "--data", str(tiny_split), "--source", "tiny",
                                 "--out", str(out), "--epochs", "1", "--steps", "1", "--workers", "2"]) == 0
-    printed = record_run.estimate_line(capsys.readouterr().out)
+    printed = capsys.readouterr().out
     result = json.loads((out / f"nb{notebook}-seed1337.json").read_text())
     estimate = result["estimate"]
     assert estimate["epochs"] == 1 and estimate["train_batches"] == 1  # the run's own schedule
     assert estimate["eval_batches"] == 1  # the whole validation split: 8 pictures
-    assert printed["s_per_epoch"] == round(estimate["epoch_s"])
+    assert f"estimate before the fit: {estimate['total_s']:.0f} s (1 epochs" in printed
     entry = record_run.from_reference(result, "2026-01-01")
     assert entry["estimate_seconds"] == round(estimate["total_s"], 1)
     assert entry["estimate_error"] == round(estimate["total_s"] / result["fit_seconds"] - 1, 3)

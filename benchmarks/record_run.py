@@ -27,9 +27,8 @@ from helpers.training import book_reference  # noqa: E402
 FIT_CELL = re.compile(r"history\s*=\s*model\.fit\(")  # the notebook's own fit (08 later fits 06's model too)
 
 
-def notebook_text(path, only=None):
+def notebook_text(nb, only=None):
     """Every text output of an executed notebook (or of the cells whose source matches the pattern `only`), joined."""
-    nb = json.loads(Path(path).read_text(encoding="utf-8"))
     parts = []
     for cell in nb["cells"]:
         if only is not None and not only.search("".join(cell.get("source", ""))):
@@ -111,13 +110,13 @@ def record(notebook, models_dir, run, log=None, label=None, seed=None, date=None
 
     history_file = Path(models_dir) / f"cats_and_dogs_small_{run}.history.json"
     rec = json.loads(history_file.read_text(encoding="utf-8"))
-    text, fit_text = notebook_text(notebook), notebook_text(notebook, only=FIT_CELL)
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    text, fit_text = notebook_text(nb), notebook_text(nb, only=FIT_CELL)
     if not fit_text:
         raise ValueError(f"{notebook}: no output of a cell with `history = model.fit(`: pass the executed notebook "
                          "of a full run (04, 06 or 08)")
     # tqdm's bars where a front end saved widget state (all of it: the filter above reaches only cell outputs)
-    widgets = json.dumps(json.loads(Path(notebook).read_text(encoding="utf-8")).get("metadata", {}).get("widgets", {}),
-                         ensure_ascii=False)
+    widgets = json.dumps(nb.get("metadata", {}).get("widgets", {}), ensure_ascii=False)
     steps = rec.get("steps_per_epoch") or -(-rec.get("train_images", 2000) // rec.get("batch_size", 20))
     entry = {
         "label": label or f"notebook run {run}", "notebook": Path(notebook).name, "run": run,

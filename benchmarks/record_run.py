@@ -5,7 +5,9 @@
 
     python benchmarks/record_run.py --results results.json --date 2026-11-30   # reference_runs.py's output
 
-Only numbers are kept: no image, model or anything else made from the photos.
+The fit-time estimate (speed.FitTimeEstimate, saved as the run's `estimate`) is set against the fit's measured time;
+an estimate more than ESTIMATE_TOLERANCE off is reported. Only numbers are kept: no image, model or anything else
+made from the photos.
 """
 import argparse
 import json
@@ -18,11 +20,9 @@ REPO = Path(__file__).resolve().parent.parent
 RUNS = REPO / "benchmarks" / "runs.json"
 sys.path.insert(0, str(REPO))
 
-from benchmarks.bench import cpu_model  # noqa: E402
+from benchmarks.common import cpu_model  # noqa: E402
 from helpers.files import write_text_atomic  # noqa: E402
 from helpers.training import book_reference  # noqa: E402
-
-
 
 FIT_CELL = re.compile(r"history\s*=\s*model\.fit\(")  # the notebook's own fit (08 later fits 06's model too)
 
@@ -43,9 +43,14 @@ def notebook_text(nb, only=None):
 
 
 def estimate_line(text):
-    """The 'takes about N minutes on this machine' sentence the notebook printed before fitting."""
-    match = re.search(r"This fit .*? takes about (\d+) minutes on this machine \((\d+) s per epoch\)", text)
-    return None if not match else {"minutes": int(match.group(1)), "s_per_epoch": int(match.group(2))}
+    """The last 'takes about N minutes on this machine' sentence speed.FitTimeEstimate printed during the fit."""
+    found = re.findall(r"[Tt]his fit .*? takes about (\d+) (minutes?|seconds) on this machine \((\d+) s per epoch",
+                       text)
+    if not found:
+        return None
+    number, unit, per_epoch = found[-1]
+    minutes = int(number) if unit.startswith("minute") else round(int(number) / 60, 1)
+    return {"minutes": minutes, "s_per_epoch": int(per_epoch)}
 
 
 def fit_seconds(text):
@@ -137,12 +142,23 @@ def record(notebook, models_dir, run, log=None, label=None, seed=None, date=None
     return entry
 
 
+# How far speed.FitTimeEstimate's estimate may be from the fit's measured time in a recorded full run.
+ESTIMATE_TOLERANCE = 0.15
+
+
 def estimate_check(estimate, fit_s):
-    """The estimate the notebook saved before its fit against the fit's measured seconds: seconds and relative error."""
+    """The estimate saved with the run (FitTimeEstimate's last one printed) against the fit's measured seconds."""
     if not estimate or not fit_s:
         return {}
-    return {"estimate_seconds": round(estimate["total_s"], 1),
-            "estimate_error": round(estimate["total_s"] / fit_s - 1, 3)}
+    check = {"estimate_seconds": round(estimate["total_s"], 1),
+             "estimate_error": round(estimate["total_s"] / fit_s - 1, 3)}
+    if estimate.get("after_epoch"):
+        check["estimate_after_epoch"] = estimate["after_epoch"]
+    if abs(check["estimate_error"]) > ESTIMATE_TOLERANCE:
+        print(f"record_run: the estimate ({check['estimate_seconds']:.0f} s) is {check['estimate_error']:+.0%} off "
+              f"the fit's {fit_s:.0f} s, beyond {ESTIMATE_TOLERANCE:.0%}: look at speed.FitTimeEstimate",
+              file=sys.stderr)
+    return check
 
 
 def save(entries):

@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from helpers import plots, references  # noqa: E402
+from helpers import book, plots, references  # noqa: E402
 from helpers.files import replacing  # noqa: E402
 
 TITLES = {"04": "notebook 04, the baseline", "06": "notebook 06, dropout + augmentation"}
@@ -28,7 +28,7 @@ def draw(notebook, family, folder):
     plots.set_style()
     title = (f"{TITLES[notebook]}: {len(runs)} full-profile run{'s' if len(runs) > 1 else ''} on "
              f"{references.source_name(FAMILIES[family])} ({references.machines(runs)})")
-    fig = plots.plot_reference_runs(runs, title, book=references.BOOK_FINAL[notebook])
+    fig = plots.plot_reference_runs(runs, title, book=book.FINAL_VAL_ACCURACY[notebook])
     path = Path(folder) / f"{notebook}_reference_{family}.png"
     with replacing(path) as tmp:
         fig.savefig(tmp, dpi=80)

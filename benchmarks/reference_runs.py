@@ -7,16 +7,17 @@ the same ImageDataGenerator arguments and batch sizes. Notebook 04 trains 30 epo
 flow_from_directory iterator (100 batches of 20: one pass over 2,000 pictures). Notebook 06 trains
 100 epochs of steps_per_epoch=100 batches of 32 drawn from the training pictures looped over forever,
 as the book's generators did. Both validate on the whole validation split after every epoch and are
-evaluated once on the test split. Each picture is decoded and resized once (as the notebooks do).
+evaluated once on the test split. Notebook 06's training pictures are decoded and resized once, up front.
 
 Notebook 06's batches are made by worker threads, each batch from its own seed: the same augmentation
 (the same ImageDataGenerator, the same distribution of transforms) as the notebook, not the same draws.
-Before the fit it prints and saves the notebooks' estimate of the fit's time (helpers.speed: a short timed fit of
-a copy of the model on copies of the data), which the record sets against the measured fit. Writes
+During the fit the notebooks' callback (helpers.speed.FitTimeEstimate) prints its estimate of the fit's time from
+the second epoch on; the run saves the last one printed, which the record sets against the measured fit. Writes
 <out>/<name>.json after every epoch (history so far) and at the end (test scores, times, machine, versions), and
 the trained weights as <name>.weights.npz; `benchmarks/record_run.py --results` adds it to benchmarks/runs.json.
 """
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -39,11 +40,12 @@ SCHEDULES = {  # the book's full schedule for each notebook
 
 
 def image_data_generator_class():
-    """ImageDataGenerator: TensorFlow's name for it, else the same class from Keras itself."""
+    """ImageDataGenerator, public only as TensorFlow's name for it: on another backend, install tensorflow-cpu too."""
     try:
         from tensorflow.keras.preprocessing.image import ImageDataGenerator
-    except ImportError:  # a machine with Keras but no TensorFlow
-        from keras.src.legacy.preprocessing.image import ImageDataGenerator
+    except ImportError as error:
+        raise SystemExit("reference_runs.py needs TensorFlow for ImageDataGenerator (its only public name), "
+                         "also on another Keras backend: pip install tensorflow-cpu") from error
     return ImageDataGenerator
 
 
@@ -66,7 +68,7 @@ def endless_augmented_batches(datagen, pixels, labels, batch_size, seed, workers
         p, i = divmod(g, per_pass)
         order = np.random.RandomState(seed + p).permutation(n)
         index = order[i * batch_size:(i + 1) * batch_size]
-        batch = np.empty((len(index),) + pixels.shape[1:], dtype="float32")
+        batch = np.empty((len(index), *pixels.shape[1:]), dtype="float32")
         for k, j in enumerate(index):
             x = pixels[j].astype("float32")
             with draw:
@@ -83,32 +85,13 @@ def endless_augmented_batches(datagen, pixels, labels, batch_size, seed, workers
             g += 1
 
 
-def estimate_fit(model, timing_data, epochs, steps, validation):
-    """The notebooks' estimate before the fit: a short timed fit of a copy of the model on copies of the data.
-
-    timing_data() gives the copy of the training data: the iterator itself (the timing copies it) or, for
-    notebook 06, a second batch maker like the run's own, closed before the run's fit starts.
-    """
-    from helpers import speed
-
-    data = timing_data()
-    with speed.preserved_random_state():  # the copy's last batches, finished on close, reseed NumPy too
-        try:
-            estimate = speed.estimate_fit_seconds(model, data, epochs, steps, validation)
-        finally:
-            if isinstance(data, speed.TimingCopy):
-                data.batches.close()
-    print(f"estimate before the fit: {estimate['total_s']:.0f} s ({epochs} epochs, {estimate['epoch_s']:.1f} s "
-          "per epoch)", flush=True)
-    return {key: round(value, 4) if isinstance(value, float) else value for key, value in estimate.items()}
-
-
 def machine():
     """The accelerator (if any), the CPU model and its core count."""
     import keras
 
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-               platform.processor() or "CPU")
+    with open("/proc/cpuinfo") as cpuinfo:
+        cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
+                   platform.processor() or "CPU")
     accel = "CPU only"
     if keras.backend.backend() == "jax":
         import jax
@@ -131,10 +114,8 @@ def versions():
 
     found = {"python": platform.python_version(), "keras": keras.__version__, "backend": keras.backend.backend()}
     for name in ("tensorflow", "jax", "torch", "numpy", "scipy", "pillow"):
-        try:
+        with contextlib.suppress(md.PackageNotFoundError):
             found[name] = md.version(name)
-        except md.PackageNotFoundError:
-            pass
     return found
 
 
@@ -182,27 +163,19 @@ def main(argv=None):
 
     from helpers import speed
     started = time.time()
-    validation = speed.decode_once(flow(rescale, "validation", plan["batch_size"], False))
+    validation = flow(rescale, "validation", plan["batch_size"], False)
     if plan["augment"]:
         from helpers.training import BOOK_AUGMENTATION
         train_iter = flow(ImageDataGenerator(rescale=1.0 / 255, **BOOK_AUGMENTATION), "train",
                           plan["batch_size"], True)
         pixels = load_pixels(train_iter)
 
-        def batch_maker():
-            return endless_augmented_batches(train_iter.image_data_generator, pixels, train_iter.classes,
-                                             plan["batch_size"], args.seed, args.workers)
-
-        def timing_data():
-            return speed.TimingCopy(batch_maker())
-        train = batch_maker()
+        train = endless_augmented_batches(train_iter.image_data_generator, pixels, train_iter.classes,
+                                          plan["batch_size"], args.seed, args.workers)
         steps = args.steps or plan["steps_per_epoch"]
         train_images = train_iter.samples
     else:
-        train = speed.decode_once(flow(rescale, "train", plan["batch_size"], True))
-
-        def timing_data():
-            return train  # the timing reads a copy of the iterator
+        train = flow(rescale, "train", plan["batch_size"], True)
         steps = args.steps  # None: one pass of the finite iterator, as the notebook
         train_images = train.samples
     record = {
@@ -228,12 +201,13 @@ def main(argv=None):
                 record.setdefault(key, []).append(round(float(value), 4))
             write_json(path, record)
 
-    record["estimate"] = estimate_fit(model, timing_data, plan["epochs"], steps, validation)
+    estimate = speed.FitTimeEstimate(profile="full")
     write_json(path, record)
     fit_start = time.perf_counter()
     model.fit(train, epochs=plan["epochs"], steps_per_epoch=steps, validation_data=validation,
-              callbacks=[Progress()], verbose=2)
+              callbacks=[Progress(), estimate], verbose=2)
     record["fit_seconds"] = round(time.perf_counter() - fit_start, 1)
+    record["estimate"] = estimate.estimate  # the last estimate printed during the fit
     test = flow(rescale, "test", 20, False)
     loss, accuracy = model.evaluate(test, verbose=0)
     record["test"] = {"accuracy": round(float(accuracy), 4), "loss": round(float(loss), 4), "images": test.samples}

@@ -1,4 +1,4 @@
-"""Command line: `python -m helpers data` prepares the data set, `python -m helpers status` reports.
+"""Command line: `python -m helpers data` prepares the data set, `status` reports, `predict` judges image files.
 
 Each subcommand is an `add_<name>_parser(subparsers)` function plus a `cmd_<name>(args)` function;
 add one by writing both and listing the adder in SUBCOMMANDS.
@@ -15,8 +15,11 @@ def _apply_common(args):
     """Profile and data folder flags become the environment every helper reads."""
     if getattr(args, "profile", None):
         os.environ["COURSE_PROFILE"] = config.profile_name(args.profile)
-    if getattr(args, "data_dir", None):
-        os.environ["COURSE_DATA_DIR"] = os.path.abspath(args.data_dir)
+    if getattr(args, "data_dir", None) is not None:
+        if not args.data_dir.strip():
+            raise ValueError("--data-dir is empty: pass a folder (or leave the option out to use COURSE_DATA_DIR "
+                             "or the repository's data/).")
+        os.environ["COURSE_DATA_DIR"] = os.path.abspath(os.path.expanduser(args.data_dir))
 
 
 def add_data_parser(sub):
@@ -42,14 +45,13 @@ def cmd_data(args):
     profile = config.get_profile()
     if args.source is not None:  # malformed --archive/--url/--sha256: one line before anything is done
         data.check_request(args.source.strip().lower(), args.archive, args.url, args.sha256)
-    if args.source is None:
-        current = data.current_source()
-        source = current or data.SYNTHETIC
-        how = " (the current split's; --source switches)" if current else ""
+    if args.source is None:  # the current split's source, decided again by prepare once it holds the lock
+        source = data.default_source()
+        how = " (the current split's; --source switches)" if data.current_source() else ""
     else:
         source, how = args.source, ""
     print(f"Preparing the {profile.name} profile's data set from source {source!r}{how} ...", flush=True)
-    dest = data.prepare(source, profile=profile.name, force=args.force,
+    dest = data.prepare(args.source, profile=profile.name, force=args.force,
                         archive=args.archive, url=args.url, sha256=args.sha256)
     print(f"Data set ready in {dest}")
     return 0
@@ -65,7 +67,8 @@ def add_status_parser(sub):
 
 def cmd_status(args):
     """Print what is prepared and trained; never fails just because nothing is there yet."""
-    from . import data
+    from . import data, training
+    from .data import folders
 
     _apply_common(args)
     profile = config.get_profile()
@@ -75,6 +78,9 @@ def cmd_status(args):
     restored = data.restore_split(dest)
     state, source = data.split_state(dest)
     print(f"data: {dest}")
+    other_run = folders.busy(config.data_dir())
+    if other_run is not None:
+        print(f"  (another run, {other_run}, is preparing data here now: what follows may change)")
     if restored is not None:
         print(f"  (put back the split an interrupted run had left as {restored.name})")
     if state == "missing":
@@ -91,10 +97,17 @@ def cmd_status(args):
             note = split_note(data.read_manifest(), counts, profile)
             if note:
                 print(f"  ({note})")
-    models = config.models_dir()
-    found = sorted(p.name for p in models.glob("*.keras")) if models.is_dir() else []
-    print(f"models: {models}")
-    print("  " + (", ".join(found) if found else "none trained yet"))
+            changed = data.changed_files(dest)
+            if changed:
+                more = f" and {len(changed) - 1} more" if len(changed) > 1 else ""
+                print(f"  ({changed[0]}{more} changed since the split was made (checked against manifest.json): "
+                      "run `python -m helpers data` to copy them again from the source)")
+        extra = data.not_photos(dest)
+        if extra:
+            print(f"  ({len(extra)} file(s) that are not photos of the split, e.g. {extra[0]}, are ignored)")
+    print(f"models: {config.models_dir()}")
+    for line in training.models_report():  # each run's model and record, matched or not; never temporary files
+        print(f"  {line}")
     return 0
 
 
@@ -126,9 +139,28 @@ def split_note(manifest, counts, profile):
 
 def add_predict_parser(sub):
     """`predict IMAGE [IMAGE ...] [--model PATH]`: cat or dog, with a probability, per file."""
-    from . import predict
+    p = sub.add_parser("predict", help="cat or dog, with a probability, for image files")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (JPEG, PNG, ...)")
+    p.add_argument("--model", default=None, metavar="PATH",
+                   help="a saved .keras model (default: the models folder's "
+                        "cats_and_dogs_small_2.keras, else _1)")
+    p.set_defaults(func=cmd_predict)
 
-    predict.add_subcommand(sub)
+
+def cmd_predict(args):
+    """One line per file (helpers.predictions); exit 1 if any file failed, 2 if the model did."""
+    from . import predictions
+
+    try:
+        model = predictions.load_classifier(args.model)
+    except predictions.ModelError as err:
+        print(f"predict: {err}", file=sys.stderr)
+        return 2
+    failed = 0
+    for result in predictions.predict_files(args.images, model=model):
+        print(result.line(), file=sys.stderr if result.error else sys.stdout)
+        failed += bool(result.error)
+    return 1 if failed else 0
 
 
 SUBCOMMANDS = [add_data_parser, add_status_parser, add_predict_parser]

@@ -1,7 +1,7 @@
-"""Google Colab, for when a CPU is not enough: the set-up the notebooks' first cell triggers there.
+"""Google Colab, for when a CPU is not enough: the set-up the notebooks' set-up cell triggers there.
 
-On Colab the first cell of every notebook clones the course (only there: elsewhere `import helpers`
-just works; tests/colab_cells.py writes that cell), then `helpers.setup_notebook()` calls `bootstrap()`,
+On Colab the first code cell of every notebook clones the course and puts it on sys.path (elsewhere it does
+nothing; tools/colab_cells.py writes it), then the set-up cell's `helpers.setup_notebook()` calls `bootstrap()`,
 which pip-installs the runtime requirements (requirements.txt) and the `helpers` package from the clone
 and prepares the real photos from Microsoft's archive. After that every notebook runs unchanged, on
 Colab's GPU when one is attached.

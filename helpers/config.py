@@ -86,14 +86,32 @@ def repo_root():
     return Path(__file__).resolve().parent.parent
 
 
+def _folder_setting(variable, default):
+    """The folder an environment variable names, else repo/default; a relative one is read from the repository.
+
+    `make` runs in the repository's top folder and a notebook's kernel in notebooks/: resolving against the
+    repository (never the current folder) makes both mean the same folder. A variable naming something that
+    is not a folder is a clear error.
+    """
+    path = Path(os.path.expanduser(os.environ.get(variable) or default))
+    path = (repo_root() / path).resolve() if not path.is_absolute() else path.resolve()
+    if path.exists() and not path.is_dir():
+        option = " (or --data-dir)" if variable == "COURSE_DATA_DIR" else ""
+        named = f"{variable}{option} names {path}" if os.environ.get(variable) else f"{path} exists"
+        raise ValueError(f"{named}, which is a file, not a folder: point {variable}{option} at a folder (it is "
+                         "created if missing)" + (f", or unset it to use {repo_root() / default}."
+                                                  if os.environ.get(variable) else "; move the file away."))
+    return path
+
+
 def data_dir():
-    """Where data lives: COURSE_DATA_DIR, else <repo>/data."""
-    return Path(os.environ.get("COURSE_DATA_DIR") or repo_root() / "data").resolve()
+    """Where data lives: COURSE_DATA_DIR (relative: to the repository), else <repo>/data."""
+    return _folder_setting("COURSE_DATA_DIR", "data")
 
 
 def models_dir():
-    """Where trained models and histories live: COURSE_MODELS_DIR, else <repo>/models."""
-    return Path(os.environ.get("COURSE_MODELS_DIR") or repo_root() / "models").resolve()
+    """Where trained models and histories live: COURSE_MODELS_DIR (relative: to the repository), else <repo>/models."""
+    return _folder_setting("COURSE_MODELS_DIR", "models")
 
 
 def small_dataset_dir():

@@ -1,11 +1,35 @@
-"""File jobs every module shares: writes that never leave half a file, and SHA-256 checksums."""
+"""File jobs every module shares: writes that never leave half a file, SHA-256 checksums, and no file written
+through a symbolic link or into something that is not a regular file."""
 import hashlib
 import json
 import os
+import stat
 from contextlib import contextmanager
 from pathlib import Path
 
 CHUNK = 1 << 20  # bytes read at a time when hashing
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # not on Windows, where symbolic links need special rights to make
+
+
+class UnsafeFileError(OSError):
+    """A path the course writes is a link, a folder or another non-regular file; the message says what to do."""
+
+
+def check_regular(path, what):
+    """Raise UnsafeFileError unless `path` is missing or a regular file (a link is refused, not followed).
+
+    what: what the file should be, in words ("the data folder's lock file").
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(mode):
+        return
+    kind = ("a symbolic link" if stat.S_ISLNK(mode) else "a folder" if stat.S_ISDIR(mode)
+            else "not a regular file")
+    raise UnsafeFileError(f"{path} is {kind}, not {what}: nothing was written through it. Delete it "
+                          "(only that name: whatever it points to is not needed) and run the same command again.")
 
 
 @contextmanager

@@ -2,10 +2,9 @@
 
 Preparing image files for a model and judging its answers is helpers.predictions' job.
 """
-import functools
-
 import numpy as np
 
+from .images import colorize
 from .ops import dead_channels
 from .predictions import input_size, rescales_inside
 
@@ -143,30 +142,12 @@ def grad_cam(model, image, target="predicted", layer_name=None):
     return (cam / peak if peak > 0 else cam).astype("float32")
 
 
-@functools.lru_cache(maxsize=None)
-def _colour_table(cmap):
-    """A (256, 3) uint8 lookup table of a matplotlib colour map."""
-    import matplotlib
-
-    return (matplotlib.colormaps[cmap](np.linspace(0, 1, 256))[:, :3] * 255).astype("uint8")
-
-
-def colorize(values, cmap="jet"):
-    """Values in [0, 1] (h, w) to uint8 RGB through a matplotlib colour map (a lookup, no figure)."""
-    return _colour_table(cmap)[(np.clip(values, 0, 1) * 255).astype("uint8")]
-
-
 def superimpose(image_uint8, heatmap, alpha=0.4):
     """Listing 5.43: the heatmap, upsampled and coloured, blended over the uint8 image."""
     from PIL import Image
 
     h, w = image_uint8.shape[:2]
     big = Image.fromarray((np.clip(heatmap, 0, 1) * 255).astype("uint8")).resize((w, h), Image.BILINEAR)
-    colored = colorize(np.asarray(big) / 255.0).astype("float32")
+    colored = colorize(np.asarray(big), 0, 255, cmap="jet").astype("float32")
     blend = colored * alpha + np.asarray(image_uint8, "float32")[..., :3] * (1 - alpha)
     return np.clip(blend, 0, 255).astype("uint8")
-
-
-# --------------------------------------------------------------------------- judging the test split
-
-

@@ -2,11 +2,10 @@
 
     time_calls(call, steps)           # median seconds per call
     epoch_timer()                     # Keras callback: seconds per epoch, and its training/validation parts
-    batch_timer()                     # Keras callback: seconds per steady training step and validation batch
     images_per_second(batches)        # throughput of an input pipeline read once
     table(rows, header)               # a plain-text table
 
-Estimates made before long work live in `speed`; this module only times what actually ran.
+The fit-time estimate a learner reads lives in `speed`; this module only times what actually ran.
 """
 import json
 import statistics
@@ -42,8 +41,6 @@ def matmul_gflops(n=2048, repeats=8, rounds=3):
         c.numpy()
         best = max(best, 2 * n ** 3 * repeats / (time.perf_counter() - start) / 1e9)
     return best
-
-
 
 
 def images_per_second(batches, limit=None):
@@ -95,46 +92,6 @@ def epoch_timer():
     return EpochTimer()
 
 
-def batch_timer():
-    """A Keras callback recording, per epoch, the seconds between consecutive training and validation batches.
-
-    `.train` and `.validation` hold one list per epoch; `.seconds` each epoch's wall-clock seconds. The first batch
-    of each pass is left out (it also waits for the pass to start), so the lists show steady steps.
-    """
-    import keras
-
-    class BatchTimer(keras.callbacks.Callback):
-        """Seconds per steady training step and validation batch, epoch by epoch."""
-
-        def on_train_begin(self, logs=None):
-            self.train, self.validation, self.seconds = [], [], []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._epoch_start, self._last = time.perf_counter(), None
-            self.train.append([])
-            self.validation.append([])
-
-        def _tick(self, bucket):
-            now = time.perf_counter()
-            if self._last is not None:
-                bucket.append(now - self._last)
-            self._last = now
-
-        def on_train_batch_end(self, batch, logs=None):
-            self._tick(self.train[-1])
-
-        def on_test_begin(self, logs=None):
-            self._last = None
-
-        def on_test_batch_end(self, batch, logs=None):
-            self._tick(self.validation[-1])
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self._epoch_start)
-
-    return BatchTimer()
-
-
 def steady_seconds(seconds):
     """Typical epoch time: the mean after the first epoch (tracing, cache filling), else the first."""
     seconds = list(seconds)
@@ -181,6 +138,6 @@ def table(rows, header):
     """A plain-text table: header plus rows of strings, columns padded."""
     rows = [header] + [[str(c) for c in row] for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)

@@ -125,7 +125,7 @@ def plot_reference_runs(runs, title, mine=None, mine_label="your run", book=None
 
     runs: records of benchmarks/runs.json (see helpers.references). mine: a history dict; drawn on the
     same axes when it has as many epochs as the references, else in its own pair of panels to the right.
-    book: the book's final validation accuracy, drawn as a dotted line.
+    book: the last epoch's validation accuracy in the book's own notebook (not its text), drawn as a dotted line.
     """
     import numpy as np
 
@@ -143,7 +143,7 @@ def plot_reference_runs(runs, title, mine=None, mine_label="your run", book=None
             ax.plot(np.arange(1, len(mine[f"val_{metric}"]) + 1), mine[f"val_{metric}"], "-", color="C3",
                     label=f"{mine_label}: validation")
         if book is not None and metric == "accuracy":
-            ax.axhline(book, ls=":", color="gray", label=f"the book: final validation {book:.3f} (real photos)")
+            ax.axhline(book, ls=":", color="gray", label=f"the book's own notebook: last epoch {book:.3f} (real photos)")
         ax.set_title(f"reference runs: {metric}")
     if beside:
         for ax, metric in zip(axes[2:], ("accuracy", "loss")):

@@ -5,14 +5,9 @@
 """
 import json
 
+from . import book
 from .config import repo_root
 from .data import SYNTHETIC
-from .training import BOOK_NOTEBOOK_FINAL
-
-# The book's schedule for each notebook: steps per epoch (a record made with another schedule is not a reference).
-BOOK_STEPS = {"04": 100, "06": 100}
-# The book's own notebook (section 5.2): final validation accuracy of each notebook's model.
-BOOK_FINAL = {"04": BOOK_NOTEBOOK_FINAL[1], "06": BOOK_NOTEBOOK_FINAL[2]}
 
 
 def runs_file():
@@ -37,11 +32,14 @@ def source_name(source):
 
 
 def reference_runs(notebook, source):
-    """The full-profile records of a notebook ('04' or '06') at the book's schedule on this kind of data."""
+    """The full-profile records of a notebook ('04' or '06') at the book's schedule on this kind of data.
+
+    A record made with another number of steps per epoch than the book's is not a reference.
+    """
     return [r for r in load_runs()
             if r["notebook"].startswith(notebook) and r.get("profile") == "full"
             and _source_family(r.get("source")) == _source_family(source)
-            and r.get("steps_per_epoch") == BOOK_STEPS.get(notebook, r.get("steps_per_epoch"))]
+            and r.get("steps_per_epoch") == book.STEPS_PER_EPOCH.get(notebook, r.get("steps_per_epoch"))]
 
 
 def span(values, digits=2):
@@ -54,23 +52,23 @@ def expected_line(notebook, source):
     """One sentence: how the recorded full runs ended (validation, test), next to the book's figure."""
     runs = reference_runs(notebook, source)
     name = source_name(source)
-    book = f"the book: {BOOK_FINAL[notebook]:.2f}" if notebook in BOOK_FINAL else ""
+    figure = book.FINAL_VAL_ACCURACY.get(notebook)
+    quoted = f"the book: {figure:.2f}" if figure is not None else ""
     if not runs:
-        return f"No full run of notebook {notebook} on {name} is recorded yet ({book})."
+        return f"No full run of notebook {notebook} on {name} is recorded yet ({quoted})."
     val = [r["val_accuracy"][-1] for r in runs]
     test = [r["test"]["accuracy"] for r in runs if r.get("test")]
     many = f"{len(runs)} full runs" if len(runs) > 1 else "1 full run"
     line = f"{many} on {name} ended at {span(val)} validation accuracy"
     if test:
         line += f" and {span(test)} test accuracy"
-    return f"{line} ({book}, real photos)." if book else f"{line}."
+    return f"{line} ({quoted}, real photos)." if quoted else f"{line}."
 
 
 def machines(runs):
     """The machines and dates the runs come from, as one short text."""
     seen = sorted({f"{r['machine'].split(',')[0]} ({r.get('date') or 'date not recorded'})" for r in runs})
     return "; ".join(seen)
-
 
 
 def runs_by_machine(runs):
@@ -83,8 +81,8 @@ def runs_by_machine(runs):
                      for machine, seeds in groups.items())
 
 
-def results_table():
-    """A Markdown table of the reference runs: ranges over seeds, machines and dates, next to the book's figures."""
+def reference_table():
+    """The README's Markdown table of the reference runs: ranges over seeds, machines and dates, and the book's."""
     rows = ["| notebook | data | runs | final validation accuracy (best) | test accuracy | final training accuracy "
             "| the book's notebook, final validation |",
             "|---|---|---|---|---|---|---|"]
@@ -98,5 +96,34 @@ def results_table():
                 f"| {span([r['val_accuracy'][-1] for r in runs], 3)} "
                 f"({span([max(r['val_accuracy']) for r in runs], 3)}) "
                 f"| {span([r['test']['accuracy'] for r in runs], 3)} | {span([r['accuracy'][-1] for r in runs], 3)} "
-                f"| {BOOK_FINAL[notebook]:.3f} |")
+                f"| {book.FINAL_VAL_ACCURACY[notebook]:.3f} |")
     return "\n".join(rows)
+
+
+def duration(seconds):
+    """'37 s', '13 min', '1 h 43 min': a fit's time as a learner reads it."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    whole = round(seconds / 60)
+    return f"{whole} min" if whole < 90 else f"{whole // 60} h {whole % 60} min"
+
+
+def fit_time_line(notebook, source):
+    """One line before a full fit: how long `model.fit` took in the recorded full runs, on which machines; or None.
+
+    notebook: '04', '06' or '08'; source: the prepared data's source. Runs are grouped by machine, each with its
+    fit times (a range over several runs) and dates, from benchmarks/runs.json.
+    """
+    runs = [r for r in reference_runs(notebook, source) if r.get("fit_seconds")]
+    if not runs:
+        return None
+    groups = {}
+    for r in runs:
+        groups.setdefault(r["machine"], []).append(r)
+    parts = []
+    for machine, group in groups.items():
+        low, high = (duration(f(r["fit_seconds"] for r in group)) for f in (min, max))
+        dates = ", ".join(sorted({r.get("date") or "date not recorded" for r in group}))
+        runs_text = f"{len(group)} runs, " if len(group) > 1 else ""
+        parts.append(f"{low if low == high else f'{low}-{high}'} on {machine}, {runs_text}{dates}")
+    return f"Recorded full runs of notebook {notebook} on {source_name(source)}: model.fit took {'; '.join(parts)}."

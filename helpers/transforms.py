@@ -4,7 +4,8 @@ Keras' legacy `apply_affine_transform` builds one 3x3 matrix from a picture's ra
 channel with `scipy.ndimage.affine_transform` (order-1 spline, that is bilinear, 'nearest' fill: the edge pixels
 repeat outwards). `affine(x, params)` builds the same matrix and resamples with Pillow's bilinear `Image.transform`
 on 32-bit float channels, after repeating the edge pixels outwards as far as the transform reads: the same pixels
-(tests/test_transforms.py compares them with Keras' own) in about half the CPU time.
+(tests/test_transforms.py compares them with Keras' own) in about half the CPU time. `helpers.speed` puts it in an
+ImageDataGenerator subclass's public `apply_transform`.
 """
 import numpy as np
 from PIL import Image
@@ -72,12 +73,10 @@ def supported(datagen, x):
             and x.ndim == 3 and x.dtype == np.float32)
 
 
-def apply_transform(datagen, x, params):
-    """datagen.apply_transform(x, params) with the rotation, shift, shear and zoom done by affine() when supported.
+def affine_done(x, params):
+    """(picture, parameters) with the rotation, shift, shear and zoom done by affine() and cleared from the parameters.
 
-    Keras' own method then does the rest (channel shift, flips, brightness) in its own order.
+    Keras' own apply_transform then does the rest (channel shift, flips, brightness) in its own order:
+    `ImageDataGenerator.apply_transform(*affine_done(x, params))` gives Keras' pixels for any supported generator.
     """
-    keras_apply = type(datagen).apply_transform
-    if not supported(datagen, x):
-        return keras_apply(datagen, x, params)
-    return keras_apply(datagen, affine(x, params), {**params, **AFFINE_DEFAULTS})
+    return affine(x, params), {**params, **AFFINE_DEFAULTS}

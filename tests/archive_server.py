@@ -49,7 +49,8 @@ class ArchiveServer:
 
     def then(self, path, *actions):
         """Queue what the next requests for `path` get: an HTTP status, ('drop', n_bytes) after the
-        announced length, or ('cut', n_bytes): no Content-Length, n bytes, then the connection closes."""
+        announced length, ('cut', n_bytes): no Content-Length, n bytes, then the connection closes, or
+        ('endless',): no Content-Length and bytes without end, until the client goes away."""
         self.script.setdefault("/" + path.lstrip("/"), []).extend(actions)
 
     def ranges(self, path):
@@ -75,6 +76,17 @@ class ArchiveServer:
                     return self._status(action)
                 if data is None:
                     return self._status(404)
+                if isinstance(action, tuple) and action[0] == "endless":  # a body that never ends
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/zip")
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.close_connection = True
+                    try:
+                        while True:
+                            self.wfile.write(b"\0" * 65536)
+                    except OSError:  # the client stopped reading
+                        return
                 if isinstance(action, tuple) and action[0] == "cut":  # a body ended by closing, cut short
                     self.send_response(200)
                     self.send_header("Content-Type", "application/zip")

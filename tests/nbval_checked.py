@@ -4,7 +4,8 @@
    nbval refuses a reference cell that has outputs but no execution count ("Unrun reference cell has
    outputs"); the house rules (tests/test_notebook_hygiene.py) keep every execution count null.
 2. Every cell nbval executes has its fresh outputs scanned for what a learner must never see: a
-   traceback, a Python warning, a TensorFlow log line, TensorFlow's start-up log, a bare object repr.
+   traceback, a Python warning, a TensorFlow log line, TensorFlow's start-up log, a bare object repr, a claim
+   its own numbers contradict (the at-chance note, claim_problems).
    The first cell (the set-up) may print the course's banner line and nothing else. The same scan
    reads the outputs of the browser tests and the stored outputs (tests/test_notebook_hygiene.py).
 3. Kernels start without pytest's PYTEST_CURRENT_TEST, so they show native stderr as a learner's do.
@@ -83,9 +84,31 @@ def banner_problems(outputs):
     return []
 
 
+# A run's line and the at-chance note (helpers.training.chance_note) must agree with the accuracy they print:
+# "Your run: validation accuracy V ..." only from the chance threshold up, "validation accuracy V: at chance" below it.
+YOUR_RUN = re.compile(r"^Your run: validation accuracy (\d+\.\d+)", re.MULTILINE)
+AT_CHANCE = re.compile(r"validation accuracy (\d+\.\d+): at chance")
+
+
+def claim_problems(outputs):
+    """Claims a cell printed that its own numbers contradict (empty: none)."""
+    texts = [text for output in outputs for kind, text in output_texts(output) if kind == "stream"]
+    if not any(YOUR_RUN.search(t) or AT_CHANCE.search(t) for t in texts):
+        return []
+    from helpers.training import CHANCE_BELOW
+
+    found = []
+    for text in texts:
+        found += [f"a run below {CHANCE_BELOW} without the at-chance note: {m.group(0)!r}"
+                  for m in YOUR_RUN.finditer(text) if float(m.group(1)) < CHANCE_BELOW]
+        found += [f"the at-chance note on a run from {CHANCE_BELOW} up: {m.group(0)!r}"
+                  for m in AT_CHANCE.finditer(text) if float(m.group(1)) > CHANCE_BELOW]
+    return found
+
+
 def cell_problems(source, outputs):
-    """Output problems of one executed cell, with the banner rule for the set-up cell."""
-    problems = output_problems(outputs)
+    """Output problems of one executed cell and claims its numbers contradict, with the set-up cell's banner rule."""
+    problems = output_problems(outputs) + claim_problems(outputs)
     if SETUP_CALL in source and not problems:
         problems = banner_problems(outputs)
     return problems

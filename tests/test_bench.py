@@ -1,5 +1,6 @@
-"""The benchmark's arithmetic and record parsing (nothing is timed here)."""
+"""The benchmark's arithmetic, tables and record parsing (nothing is timed here)."""
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -7,85 +8,115 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import bench, record_run  # noqa: E402
+from benchmarks import bench, compute, optional_cell, record_run, report  # noqa: E402
 from helpers import speed  # noqa: E402
 
-
-def test_epoch_estimates_from_end_to_end_rates():
-    e2e = {f"{nb}_{mode}": {"train_s_per_image": t, "val_s_per_image": v}
-           for nb, mode, t, v in [("04", "plain", 0.03, 0.01), ("04", "decoded_once", 0.02, 0.005),
-                                  ("06", "plain", 0.04, 0.01), ("06", "decoded_once", 0.03, 0.005)]}
-    est = bench.epoch_estimates(e2e, decode_s_per_image=0.002, profile="full")
-    # Full profile: 2,000 training and 1,000 validation images per epoch; 30 and 100 epochs.
-    assert est["04_plain"] == {"epoch_s": pytest.approx(70.0), "epochs": 30, "run_min": pytest.approx(35.0)}
-    assert est["04_decoded_once"]["epoch_s"] == pytest.approx(45.0)
-    assert est["04_decoded_once"]["run_min"] == pytest.approx((45.0 * 30 + 3000 * 0.002) / 60)
-    assert est["06_plain"]["run_min"] == pytest.approx(90.0 * 100 / 60)
+BENCHMARKS = Path(bench.__file__).resolve().parent
 
 
-def ab_inputs():
-    """Settings and estimates as a run records them (ids), with hand-picked rates."""
+def settings():
+    """Settings as a run records them (ids), with hand-picked rates."""
     def setting(train, infer=50.0, **extra):
         return {"train_images_per_s": train, "inference_images_per_s": infer, **extra}
 
-    settings = {"onednn_off": setting(15.0, 60.0),
-                bench.DEFAULT_SETTING: setting(30.0, 120.0, xla_off_images_per_s=30.0, xla_on_images_per_s=20.0,
-                                               eval_batch20_images_per_s=120.0, eval_batch100_images_per_s=121.0),
-                "onednn_on_interop1": setting(29.5)}
-    estimates = {"04_plain": {"epoch_s": 60.0}, "04_decoded_once": {"epoch_s": 50.0},
-                 "06_plain": {"epoch_s": 60.0}, "06_decoded_once": {"epoch_s": 60.5}}
-    return settings, estimates
+    return {"onednn_off": setting(15.0, 60.0),
+            compute.DEFAULT_SETTING: setting(30.0, 120.0, xla_off_images_per_s=30.0, xla_on_images_per_s=20.0,
+                                             eval_batch20_images_per_s=120.0, eval_batch100_images_per_s=121.0),
+            "onednn_on_interop1": setting(29.5)}
 
 
 def test_ab_rows_keep_only_clear_wins():
-    rows = {r["id"]: r for r in bench.ab_rows(*ab_inputs())}
+    rows = {r["id"]: r for r in report.ab_rows(settings())}
     assert rows["onednn_training"]["after_value"] == 30.0
     assert rows["onednn_training"]["name"] == "oneDNN kernels (TF_ENABLE_ONEDNN_OPTS=1), training"
     assert rows["interop1"]["kept"] == "no: within noise"
     assert rows["xla"]["kept"] == "no: slower"
     assert rows["eval_batch100"]["kept"] == "no: within noise"
-    epoch04 = rows["decode_once_04"]
-    assert (epoch04["before_value"], epoch04["after_value"]) == (60.0, 50.0)
-    assert epoch04["kept"] == "yes (a line in notebooks 04 and 06)"
-    assert rows["decode_once_06"]["kept"] == "yes: same batches, not slower (within noise)"
 
 
-def test_every_id_has_a_label_and_old_labels_map_to_ids():
-    assert set(bench.PROCESS_SETTINGS) <= set(bench.LABELS)
-    assert set(bench.OLD_KEYS.values()) <= set(bench.LABELS)
-    assert {r["id"] for r in bench.ab_rows(*ab_inputs())} <= set(bench.LABELS)
+def fit(first, later):
+    """One fit's record: a warm-up epoch, then the timed ones (training part: 80% of each)."""
+    epochs = [first, *later]
+    return {"epochs_s": epochs, "train_s": [0.8 * t for t in epochs]}
 
 
-def test_old_results_files_read_as_ids():
-    old = {"settings": {"oneDNN on (course default)": {"train_images_per_s": 1.0}},
-           "pipelines": {"flow_from_directory, rescale only": 5.0, "tf.data + preprocessing layers, augmented": 6.0},
-           "end_to_end": {"06 augmented, decoded once": {"train_s_per_image": 0.1}},
-           "estimates": {"04, plain": {"epoch_s": 1.0}},
-           "ab": [{"name": "XLA jit_compile=True (training)", "before": "1 img/s"}]}
-    new = bench.upgrade(old)
-    assert new["format"] == bench.RESULTS_FORMAT
-    assert new["settings"] == {"onednn_on": {"train_images_per_s": 1.0}}
-    assert new["pipelines"] == {"flow_rescale": 5.0, "tfdata_augmented": 6.0}
-    assert list(new["end_to_end"]) == ["06_decoded_once"] and list(new["estimates"]) == ["04_plain"]
-    assert new["ab"][0]["id"] == "xla"
-    assert bench.upgrade(new) is new  # current files pass unchanged
+def test_the_optional_cells_rounds_are_paired_and_summarised():
+    rounds = [{"first": "book", "book": fit(90, [40, 44]), "cell": fit(80, [30, 30])},
+              {"first": "cell", "book": fit(90, [42, 42]), "cell": fit(85, [40, 40])},
+              {"first": "book", "book": fit(99, [50, 30]), "cell": fit(70, [38, 38])}]
+    cell = optional_cell.summary(rounds)
+    assert cell["ratios"] == [1.4, 1.05, pytest.approx(80 / 76, abs=1e-4)]
+    assert cell["min"] == 1.05 and cell["median"] == pytest.approx(80 / 76, abs=1e-4)
+    assert cell["training_part_ratios"] == cell["ratios"]  # the same share of each epoch here
+    assert cell["epoch_s"] == {"book": 42.0, "cell": 38.0}  # medians of each fit's mean timed epoch
+    assert cell["kept"] == "gain of at least 5% in every round" and cell["rounds"] is rounds
+    assert optional_cell.verdict([1.2, 1.06, 0.99]) == "gain of 5% or more in the median, not in every round"
+    assert optional_cell.verdict([1.03, 0.98, 1.01]) == "below 5%"
+    assert optional_cell.verdict([0.9, 0.94, 0.92]) == "slower"
+    row = report.cell_rows({"06": cell})[0]
+    assert row["id"] == "cell_06" and row["before"] == "42.0 s/epoch" and row["after"] == "38.0 s/epoch"
+
+
+def test_every_id_has_a_label():
+    rows = report.ab_rows(settings()) + report.cell_rows({nb: {"epoch_s": {"book": 1, "cell": 1}, "kept": "",
+                                                              "min": 1, "median": 1} for nb in ("04", "06")})
+    assert set(compute.PROCESS_SETTINGS) <= set(report.LABELS)
+    assert {r["id"] for r in rows} <= set(report.LABELS)
 
 
 def test_the_recorded_results_render_and_survive_a_new_label(monkeypatch):
-    assert json.loads(bench.RESULTS.read_text(encoding="utf-8"))["format"] == bench.RESULTS_FORMAT  # converted
     results = bench.read_results(bench.RESULTS)
-    table = bench.table(results)
+    table = report.table(results)
     assert "| Input (synthetic): flow_from_directory, rescale only |" in table
-    monkeypatch.setitem(bench.LABELS, "flow_rescale", "flow_from_directory, rescaled")
-    monkeypatch.setitem(bench.LABELS, "xla", "XLA (jit_compile=True), training")
-    table = bench.table(results)
+    assert "decode" not in table.lower()  # the decode-once rows are history, in benchmarks/README.md's prose
+    monkeypatch.setitem(report.LABELS, "flow_rescale", "flow_from_directory, rescaled")
+    monkeypatch.setitem(report.LABELS, "xla", "XLA (jit_compile=True), training")
+    table = report.table(results)
     assert "| Input (synthetic): flow_from_directory, rescaled |" in table
     assert "| XLA (jit_compile=True), training |" in table
 
 
+def test_the_optional_cells_effect_is_recorded():
+    results = bench.read_results(bench.RESULTS)
+    run = results["optional_cell_run"]
+    assert run["rounds"] >= 3 and run["profile"] == "full"
+    for notebook in ("04", "06"):
+        cell = results["optional_cell"][notebook]
+        assert len(cell["ratios"]) == run["rounds"] == len(cell["rounds"])
+        assert cell["min"] == min(cell["ratios"]) and cell["median"] == statistics.median(cell["ratios"])
+        assert [r["first"] for r in cell["rounds"][:2]] == ["book", "cell"]  # alternating
+
+
+def test_an_old_results_file_is_refused_in_one_line(tmp_path):
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"format": 2, "ab": []}))
+    with pytest.raises(SystemExit, match="results format 2, not 3"):
+        bench.read_results(old)
+
+
+def test_no_benchmark_module_is_over_400_lines():
+    sizes = {path.name: len(path.read_text(encoding="utf-8").splitlines()) for path in BENCHMARKS.glob("*.py")}
+    assert sizes and max(sizes.values()) <= 400, sizes
+
+
+def test_recorded_estimates_are_within_the_tolerance():
+    runs = json.loads(record_run.RUNS.read_text(encoding="utf-8"))
+    errors = {r["id"]: r["estimate_error"] for r in runs if r.get("estimate_error") is not None}
+    assert errors and all(abs(e) <= record_run.ESTIMATE_TOLERANCE for e in errors.values()), errors
+
+
+MESSAGE = speed.estimate_message({"epochs": 2, "epoch_s": 50, "total_s": 100, "remaining_s": 0}, profile="full")
+
+
 def test_record_parses_what_the_notebook_prints(tmp_path):
-    message = speed.minutes_message({"total_s": 1750, "epoch_s": 58.3, "epochs": 30}, profile="full")
+    message = speed.estimate_message({"epochs": 30, "epoch_s": 58.3, "total_s": 1750, "remaining_s": 1600},
+                                     profile="full")
+    update = speed.estimate_message({"epochs": 30, "epoch_s": 40, "total_s": 1250, "remaining_s": 900},
+                                    profile="full", update=True)
     assert record_run.estimate_line(message) == {"minutes": 30, "s_per_epoch": 58}
+    assert record_run.estimate_line(message + "\n" + update) == {"minutes": 20, "s_per_epoch": 40}  # the last
+    short = speed.estimate_message({"epochs": 3, "epoch_s": 9, "total_s": 30, "remaining_s": 9}, profile="quick")
+    assert record_run.estimate_line(short) == {"minutes": 0.5, "s_per_epoch": 9}
     bar = "epochs: 100%|##########| 30/30 [31:07<00:00, 62.25s/epoch, loss=0.041]"
     assert record_run.fit_seconds("epochs:  97%| 29/30 [30:01<01:02]\n" + bar) == 31 * 60 + 7
     assert record_run.fit_seconds("epochs: 100%| 100/100 [1:02:03<00:00]") == 3723
@@ -105,13 +136,14 @@ def test_record_reads_a_saved_run(tmp_path):
     history = {"accuracy": [0.5, 0.6], "loss": [0.7, 0.6], "val_accuracy": [0.55, 0.62], "val_loss": [0.69, 0.66]}
     (models / "cats_and_dogs_small_1.history.json").write_text(json.dumps(
         {"run": 1, "history": history, "epochs": 2, "profile": "full", "source": "kaggle", "batch_size": 20,
-         "test": {"accuracy": 0.61, "loss": 0.67, "images": 1000}, "estimate": {"total_s": 100.0, "epoch_s": 50.0},
+         "test": {"accuracy": 0.61, "loss": 0.67, "images": 1000},
+         "estimate": {"total_s": 100.0, "epoch_s": 50.0, "after_epoch": 2},
          "test_last_epoch": {"accuracy": 0.6, "loss": 0.68}}))
     bar = "\x1b[1m10/10\x1b[0m ━━━━ \x1b[1m40s\x1b[0m 4s/step - loss: 0.4 - val_loss: 0.46\n"
     other = "\x1b[1m10/10\x1b[0m ━━━━ \x1b[1m30s\x1b[0m 3s/step - loss: 0.5 - val_loss: 0.5\n"
     nb = {"cells": [{"cell_type": "code", "source": "history = model.fit(x)", "outputs": [
         {"output_type": "stream", "name": "stdout", "text": [
-            speed.minutes_message({"total_s": 100, "epoch_s": 50, "epochs": 2}, profile="full"), bar, bar]}]},
+            bar, MESSAGE, bar]}]},
         # a later fit of another model (notebook 08 times notebook 06's): not this run's fit
         {"cell_type": "code", "source": "model_06.fit(y)", "outputs": [
             {"output_type": "stream", "name": "stdout", "text": [other]}]}]}
@@ -121,8 +153,9 @@ def test_record_reads_a_saved_run(tmp_path):
     assert entry["test"]["accuracy"] == 0.61 and entry["source"] == "kaggle"
     assert entry["test_last_epoch"]["accuracy"] == 0.6  # a run that also tested a checkpoint (notebook 08)
     assert entry["estimate_printed"] == {"minutes": 2, "s_per_epoch": 50}
-    # the estimate the notebook saved (100 s) against the fit's two 40 s epochs: 25% too long
+    # the estimate the notebook saved (100 s) against the fit's two 40 s epochs: 25% too long, and said so
     assert entry["fit_seconds"] == 80 and entry["estimate_seconds"] == 100.0 and entry["estimate_error"] == 0.25
+    assert entry["estimate_after_epoch"] == 2
 
 
 def test_record_refuses_a_notebook_without_its_fit_in_one_line(tmp_path, capsys):
@@ -145,13 +178,12 @@ def test_reference_run_saves_the_estimate_it_printed_and_the_record_sets_it_agai
 
     out = tmp_path / "out"
     assert reference_runs.main(["--notebook", notebook, "--data", str(tiny_split), "--source", "tiny",
-                                "--out", str(out), "--epochs", "1", "--steps", "1", "--workers", "2"]) == 0
+                                "--out", str(out), "--epochs", "3", "--steps", "1", "--workers", "2"]) == 0
     printed = capsys.readouterr().out
     result = json.loads((out / f"nb{notebook}-seed1337.json").read_text())
     estimate = result["estimate"]
-    assert estimate["epochs"] == 1 and estimate["train_batches"] == 1  # the run's own schedule
-    assert estimate["eval_batches"] == 1  # the whole validation split: 8 pictures
-    assert f"estimate before the fit: {estimate['total_s']:.0f} s (1 epochs" in printed
+    assert estimate["epochs"] == 3 and estimate["after_epoch"] == 2  # printed after the second epoch
+    assert "This fit (3 epochs, full profile) takes about" in printed
     entry = record_run.from_reference(result, "2026-01-01")
     assert entry["estimate_seconds"] == round(estimate["total_s"], 1)
     assert entry["estimate_error"] == round(estimate["total_s"] / result["fit_seconds"] - 1, 3)

@@ -55,8 +55,8 @@ def test_notebook_00_shows_the_course_map():
     assert len(shown) == 1, "notebook 00 shows the course map once"
     attached = base64.b64decode(shown[0].attachments["course_map.png"]["image/png"])
     assert attached == PNG.read_bytes(), (
-        "notebook 00's map differs from assets/course_map.png: python tests/course_map.py")
+        "notebook 00's map differs from assets/course_map.png: python tools/course_map.py")
     with Image.open(PNG) as png:
         width, height = course_map.svg_size()
         assert png.size == (width * course_map.SCALE, height * course_map.SCALE), (
-            "assets/course_map.png does not match the SVG's size: render it again with python tests/course_map.py")
+            "assets/course_map.png does not match the SVG's size: render it again with python tools/course_map.py")

@@ -21,7 +21,7 @@ def test_generator_pipeline_matches_flow_from_directory(photo_dir):
 
     batch, _ = next(ImageDataGenerator(rescale=1.0 / 255).flow_from_directory(
         photo_dir, target_size=(30, 20), batch_size=1, class_mode="binary", shuffle=False))
-    np.testing.assert_allclose(images.load_image(photo_dir / "cats" / "a.png", (30, 20)), batch[0], atol=1e-6)
+    np.testing.assert_allclose(images.model_input(photo_dir / "cats" / "a.png", (30, 20)), batch[0], atol=1e-6)
 
 
 def test_dataset_pipeline_matches_image_dataset_from_directory(photo_dir):
@@ -30,7 +30,7 @@ def test_dataset_pipeline_matches_image_dataset_from_directory(photo_dir):
     dataset = keras.utils.image_dataset_from_directory(photo_dir, image_size=(30, 20), batch_size=1,
                                                        shuffle=False, verbose=False)
     batch = next(iter(dataset))[0].numpy()
-    np.testing.assert_allclose(images.load_image(photo_dir / "cats" / "a.png", (30, 20), pipeline="dataset"),
+    np.testing.assert_allclose(images.model_input(photo_dir / "cats" / "a.png", (30, 20), pipeline="dataset"),
                                batch[0], atol=1e-3)
 
 
@@ -41,8 +41,8 @@ def test_gray_and_display_loads_follow_pillow(photo_dir):
         rgb = np.asarray(img.convert("RGB"))
     np.testing.assert_array_equal(images.load_gray(path, (30, 20)), gray)
     np.testing.assert_array_equal(images.load_rgb(path), rgb)
-    x = images.load_image(path, (30, 20))
-    np.testing.assert_array_equal(images.to_display(x), np.clip(x * 255.0, 0, 255).astype("uint8"))
+    x = images.model_input(path, (30, 20))
+    np.testing.assert_array_equal(images.display_array(x), np.clip(x * 255.0, 0, 255).astype("uint8"))
 
 
 def test_transparency_lands_on_white_and_bad_pipelines_are_named(tmp_path):
@@ -52,4 +52,4 @@ def test_transparency_lands_on_white_and_bad_pipelines_are_named(tmp_path):
     shown = images.load_rgb(tmp_path / "t.png")
     assert shown[0, 0].tolist() == [200, 10, 10] and shown[3, 3].tolist() == [255, 255, 255]
     with pytest.raises(ValueError, match="unknown pipeline 'tfdata'"):
-        images.load_image(tmp_path / "t.png", pipeline="tfdata")
+        images.model_input(tmp_path / "t.png", pipeline="tfdata")

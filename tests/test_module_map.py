@@ -87,3 +87,15 @@ def test_import_reader_resolves_every_form():
     assert imported_modules("data.split") == {"config", "files", "data.folders"}  # `from ..files import`
     assert imported_modules("exercises.dataset") == {"config", "data", "data.split", "exercises.core"}
     assert imported_modules("helpers") >= {"colab", "config", "plots", "quiet"}
+
+
+def test_each_public_function_and_class_has_one_home():
+    """No two modules of helpers/ define a public function or class of the same name (a second copy drifts)."""
+    homes = {}
+    for name, path in MODULES.items():
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            defines = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            if defines and not node.name.startswith("_"):
+                homes.setdefault(node.name, []).append(name)
+    twice = {n: modules for n, modules in homes.items() if len(modules) > 1}
+    assert not twice, f"defined in more than one module of helpers/ (keep one home, import it elsewhere): {twice}"

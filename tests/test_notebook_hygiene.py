@@ -43,10 +43,10 @@ def test_notebook_hygiene(path):
     text = readable_text(nb)
     assert not ABSOLUTE_PATH.search(text), f"{path.name}: absolute path {ABSOLUTE_PATH.search(text).group(0)!r}"
     code = [c for c in nb.cells if c.cell_type == "code"]
-    first = code[0].source
-    assert first in (colab_cells.PLAIN_FIRST_CELL, colab_cells.first_cell()), (
-        "first code cell must be exactly the set-up: colab_cells.first_cell() "
-        "(run `python tests/colab_cells.py notebooks/NN_x.ipynb`)")
+    problems = colab_cells.notebook_problems(nb, path.name, badge=False)
+    assert not problems, (f"{path.name}: {'; '.join(problems)}: the set-up is the Colab cell, then "
+                          "`import helpers` / `helpers.setup_notebook()` (run `python tools/colab_cells.py "
+                          "notebooks/NN_x.ipynb`)")
     for i, cell in enumerate(code):
         lines = cell.source.splitlines()
         assert cell.get("execution_count") is None, f"code cell {i}: execution_count set"

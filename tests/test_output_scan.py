@@ -98,3 +98,14 @@ def test_nbval_cells_fail_on_noise(pytester, monkeypatch):
     for expected in ("code cell 1 shows a Python warning", "code cell 2 shows a bare object repr",
                      "code cell 3 shows a TensorFlow log line", "code cell 4 shows a TensorFlow log line"):
         assert expected in text, text
+
+
+@pytest.mark.parametrize(("text", "contradicted"), [
+    ("Your run: validation accuracy 0.710 after 30 epochs (full profile).\n", False),
+    ("Your run: validation accuracy 0.510 after 2 epochs (quick profile).\n", True),
+    ("validation accuracy 0.51: at chance, the model has not learned yet (quick profile, 2 epochs)\n", False),
+    ("validation accuracy 0.71: at chance, the model has not learned yet (full profile, 30 epochs)\n", True),
+])
+def test_the_at_chance_note_must_agree_with_the_accuracy_printed(text, contradicted):
+    """What notebooks 04 and 06 print after their fit: the note appears exactly when the run is at chance."""
+    assert bool(scan.cell_problems("print(note)", [stream(text)])) == contradicted

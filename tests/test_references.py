@@ -82,6 +82,22 @@ def test_reference_figure_draws_the_runs_spread_and_a_shorter_run_beside_them():
     plt.close(same)
 
 
-def test_readme_results_table_is_the_one_runs_json_gives():
+def test_readme_reference_table_is_the_one_runs_json_gives():
     readme = (references.repo_root() / "README.md").read_text(encoding="utf-8")
-    assert references.results_table() in readme, "refresh the README's results table from benchmarks/runs.json"
+    assert references.reference_table() in readme, "refresh the README's results table from benchmarks/runs.json"
+
+
+def test_fit_time_line_names_each_machine_its_times_and_dates(runs_file):
+    def timed(seconds, machine, seed, date="2026-11-30"):
+        return {**record("04", "kaggle", 0.75, 0.72, seed=seed), "fit_seconds": seconds, "machine": machine,
+                "date": date}
+
+    assert references.fit_time_line("04", "kaggle") is None  # no runs.json: nothing to say
+    gpu, cpu = "NVIDIA H200 GPU, 16 cores", "AMD EPYC, 2 cores (CPU only)"
+    runs_file.write_text(json.dumps([timed(37.1, gpu, 1), timed(36.6, gpu, 2), timed(783, cpu, 1337),
+                                     {**timed(50, cpu, 3), "profile": "quick"}]))  # a quick run is no reference
+    line = references.fit_time_line("04", "kaggle")
+    assert line == ("Recorded full runs of notebook 04 on the real photos: model.fit took 37 s on NVIDIA H200 GPU, "
+                    "16 cores, 2 runs, 2026-11-30; 13 min on AMD EPYC, 2 cores (CPU only), 2026-11-30.")
+    assert references.fit_time_line("04", "synthetic") is None and references.fit_time_line("06", "kaggle") is None
+    assert [references.duration(s) for s in (37.1, 783, 3435, 6200)] == ["37 s", "13 min", "57 min", "1 h 43 min"]

@@ -17,7 +17,7 @@ PYPROJECT = (REPO / "pyproject.toml").read_text(encoding="utf-8")
 # ImageDataGenerator's rotate/shear/zoom import scipy.ndimage, which neither Keras nor TensorFlow requires.
 RUNTIME_BUT_NOT_IMPORTED = {"scipy"}
 # Imported by helpers/ or the notebooks but installed with requirements-dev.txt only (none: the notebook editors,
-# which import nbformat, are maintainers' tools in tests/).
+# which import nbformat, are maintainers' tools in tools/).
 IMPORTED_BUT_DEV = set()
 
 

@@ -44,8 +44,8 @@ def tree(dest):
 
 
 def entries(folder):
-    """Names in folder, without the data folder's lock file (not a leftover: it stays, empty of meaning)."""
-    return sorted(p.name for p in folder.iterdir() if p.name != ".lock")
+    """Names in folder, without the data folder's lock file and its owner note (not leftovers: they stay)."""
+    return sorted(p.name for p in folder.iterdir() if p.name not in (folders.LOCK_FILE, folders.OWNER_FILE))
 
 
 def names(dest, split, cls):
@@ -274,7 +274,7 @@ def test_image_sizes_reads_every_image(tiny_split):
     assert sizes == [(64, 48)] * 12  # conftest writes 6 per class at 64x48
 
 
-def test_leftovers_of_dead_runs_are_removed_live_ones_kept(source):
+def test_leftovers_are_judged_by_the_lock_not_by_process_ids(source):
     import subprocess
     import sys
 
@@ -284,10 +284,10 @@ def test_leftovers_of_dead_runs_are_removed_live_ones_kept(source):
                           capture_output=True, text=True).stdout.strip()
     (dest.parent / f".cats_and_dogs_small.tmp-{dead}" / "train").mkdir(parents=True)
     (dest.parent / f".cats_and_dogs_small.old-{dead}").mkdir()
-    live = dest.parent / f".cats_and_dogs_small.tmp-{os.getppid()}"  # a running process (pytest's parent)
-    live.mkdir()
+    # A folder named after a running process (pytest's parent) that does not hold the lock: a leftover too.
+    (dest.parent / f".cats_and_dogs_small.tmp-{os.getppid()}").mkdir()
     data.make_small_dataset(source, profile=TINY)
-    assert entries(dest.parent) == sorted(["cats_and_dogs_small", live.name])
+    assert entries(dest.parent) == ["cats_and_dogs_small"]
 
 
 def test_swap_in_restores_the_old_folder_when_the_last_rename_fails(tmp_path, monkeypatch):
@@ -308,3 +308,15 @@ def test_swap_in_restores_the_old_folder_when_the_last_rename_fails(tmp_path, mo
         folders.swap_in(tmp, dest)
     assert (dest / "kept.txt").read_text() == "old"
     assert [p.name for p in tmp_path.iterdir() if ".old-" in p.name] == []
+
+
+def test_numbered_source_is_the_source_when_complete_else_a_numbered_copy(tmp_path, capsys):
+    complete = kaggle_folder(tmp_path / "complete", indices=range(4))
+    assert split_mod.numbered_source(complete, tmp_path, 4) == str(complete / "train")
+    assert not (tmp_path / "source").exists() and capsys.readouterr().out == ""
+    gaps = kaggle_folder(tmp_path / "gaps")  # INDICES: cat.1.jpg is missing
+    numbered = split_mod.numbered_source(gaps, tmp_path, 4)
+    assert "no cat.1.jpg" in capsys.readouterr().out
+    assert sorted(os.listdir(numbered)) == sorted(f"{c}.{i}.jpg" for c in ("cat", "dog") for i in range(4))
+    for i, index in enumerate(INDICES[:4]):  # the first valid pictures, in index order, numbered from 0
+        assert (gaps / "train" / f"dog.{index}.jpg").read_bytes() == (tmp_path / "source" / f"dog.{i}.jpg").read_bytes()

@@ -65,8 +65,20 @@ def test_missing_split_names_the_fix():
         training.make_generators()
 
 
+def saved_model_stand_in(n, content=b"weights"):
+    """A small .keras-like file (a zip) at run n's model path, as if the notebook had saved it."""
+    import zipfile
+
+    path = training.model_path(n)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("model.weights.h5", content)
+    return path
+
+
 def test_history_roundtrip_and_atomic_write():
     assert training.load_history(1) is None
+    saved_model_stand_in(1)
     history = {"accuracy": [np.float32(0.5), 0.75], "val_accuracy": [0.4, 0.6],
                "loss": [0.7, 0.5], "val_loss": [0.8, 0.6]}
     path = training.save_history(1, history, batch_size=20)
@@ -74,14 +86,16 @@ def test_history_roundtrip_and_atomic_write():
     assert training.load_history(1) == {k: [float(v) for v in vals] for k, vals in history.items()}
     record = json.loads(path.read_text())
     assert record["epochs"] == 2 and record["profile"] == "quick" and record["batch_size"] == 20
+    assert record["model"] == training.model_path(1).name  # the model file the record belongs to
     training.update_record(1, test_accuracy=0.61)
     assert training.load_record(1)["test_accuracy"] == 0.61
-    assert [p.name for p in path.parent.iterdir()] == [path.name]
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, training.model_path(1).name])
 
 
 def test_run_matches_only_the_active_profile_and_source(tiny_split, monkeypatch):
     assert not training.run_matches(1)  # nothing saved
     history = {"loss": [0.7], "val_loss": [0.8]}
+    saved_model_stand_in(1)
     training.save_history(1, history)
     record = training.load_record(1)
     assert record["profile"] == "quick"
@@ -127,6 +141,7 @@ def test_fit_save_load_and_evaluate(tiny_split):
 def test_results_table_reads_saved_records():
     history = {"accuracy": [0.5, 0.8], "val_accuracy": [0.55, 0.71], "loss": [0.7, 0.4],
                "val_loss": [0.69, 0.6]}
+    saved_model_stand_in(1)
     training.save_history(1, history, batch_size=20)
     training.update_record(1, test={"accuracy": 0.6875, "loss": 0.6, "images": 16})
     table = training.results_table({1: "baseline", 2: "dropout + augmentation"}).splitlines()

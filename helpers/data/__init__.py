@@ -5,7 +5,9 @@
     require_split()      # the split's path, or a clear error saying how to make it
 
 Every run that writes holds a lock on the data folder and first tidies what interrupted runs left
-(see folders.py); a split an interrupted swap left aside is put back by any call that reads it.
+(see folders.py); a split an interrupted swap left aside is put back by any call that reads it. A real
+source is prepared beside the one in use and swapped in only when the split made from it is complete,
+so a failed run leaves both as they were.
 """
 import json
 import random
@@ -13,11 +15,12 @@ from pathlib import Path
 
 from .. import config
 from .folders import building, data_lock, disk_errors, lock_folder, restore_interrupted, tidy, tidy_all
-from .split import make_small_dataset, manifest_state, pooled_plan, read_manifest, source_images, split_counts
+from .split import (check_contents, make_small_dataset, manifest_state, not_photos, pooled_plan, read_manifest,
+                    source_images, split_counts, split_photos)
 
 __all__ = ["prepare", "prepare_synthetic", "make_small_dataset", "split_counts", "current_source",
            "require_split", "sample_paths", "image_sizes", "available_sources", "split_state", "restore_split",
-           "read_manifest"]
+           "read_manifest", "split_photos", "not_photos", "changed_files", "default_source"]
 
 SYNTHETIC = "synthetic"
 SYNTHETIC_MARKER = "synthetic.json"
@@ -34,7 +37,7 @@ def _synthetic_complete(folder, per_class, seed):
     """True when folder already holds images 0..per_class-1 of both classes drawn with this seed."""
     try:
         marker = json.loads((folder / SYNTHETIC_MARKER).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deeply to read
         return False
     if not isinstance(marker, dict) or type(marker.get("seed")) is not int \
             or type(marker.get("per_class")) is not int:
@@ -65,13 +68,6 @@ def prepare_synthetic(per_class, seed=config.SEED, force=False, workers=None):
     return folder
 
 
-def fetch_real(source, archive=None, url=None, sha256=None, force=False):
-    """A real-photo source in Kaggle layout, through helpers.data.sources.fetch."""
-    from .sources import fetch
-
-    return Path(fetch(source, config.source_dir(source), archive=archive, url=url, sha256=sha256, force=force))
-
-
 def check_request(source, archive=None, url=None, sha256=None):
     """Raise a clear error for a source name or --archive/--url/--sha256 that cannot work, before any work."""
     if source == SYNTHETIC:
@@ -84,35 +80,65 @@ def check_request(source, archive=None, url=None, sha256=None):
     check_arguments(archive, url, sha256)
 
 
+def default_source(dest=None):
+    """The source `data` uses without --source: the current split's, else synthetic; a clear error when the
+    split names a source this course does not know."""
+    current = current_source(dest)
+    if current is None:
+        return SYNTHETIC
+    if current not in available_sources():
+        where = Path(dest) if dest is not None else config.small_dataset_dir()
+        raise ValueError(f"The split in {where} says it was made from source {current!r}, which this course does "
+                         f"not know (is its manifest.json damaged?). Choose the source: python -m helpers data "
+                         f"--source {'|'.join(available_sources())} (make data SOURCE=...).")
+    return current
+
+
 def prepare(source=SYNTHETIC, profile=None, force=False, archive=None, url=None, sha256=None):
     """Make sure the source and the book's split exist for the profile; return the split's path.
 
-    source=None keeps the source of the current split (synthetic when nothing is prepared). One run at a
-    time per data folder; each starts by tidying what interrupted runs left; disk errors (full,
-    read-only, no permission) come back as one sentence naming the path and what to do.
+    source=None keeps the source of the current split (synthetic when nothing is prepared), decided once
+    the data folder's lock is held. One run at a time per data folder; each starts by tidying what
+    interrupted runs left; disk errors (full, read-only, no permission) come back as one sentence naming
+    the path and what to do. A real source is made beside the one in use and swapped in only with its
+    complete split: a run that fails leaves the prepared source and split as they were.
     """
     profile = profile if isinstance(profile, config.Profile) else config.get_profile(profile)
     folder = config.data_dir()
     with disk_errors(folder):
-        source = (current_source() or SYNTHETIC) if source is None else str(source).strip().lower()
-        check_request(source, archive, url, sha256)
+        if source is not None:
+            source = str(source).strip().lower()
+            check_request(source, archive, url, sha256)
         with data_lock(folder):
             tidy_all(folder, config.SMALL_DATASET, folder / "sources")
-            redrawn = False
+            if source is None:
+                source = default_source()
+                check_request(source, archive, url, sha256)
             if source == SYNTHETIC:
                 redrawn = not _synthetic_complete(config.source_dir(SYNTHETIC), profile.per_class, config.SEED)
                 source_folder = prepare_synthetic(profile.per_class, force=force)
-                plan = None
+                make_small_dataset(source_folder, profile=profile, force=force or redrawn, source=source)
             else:
-                source_folder = fetch_real(source, archive=archive, url=url, sha256=sha256, force=force)
-                from .sources import read_report  # an archive with its own validation folder (Google's) splits by it
-                plan = pooled_plan(read_report(source_folder), source_images(source_folder), profile, source_folder)
-            make_small_dataset(source_folder, profile=profile, force=force or redrawn, source=source, plan=plan)
+                _prepare_real(source, profile, force, archive, url, sha256)
     return config.small_dataset_dir()
 
 
+def _prepare_real(source, profile, force, archive, url, sha256):
+    """A real source and its split: the new photos (if any) stay beside the old ones until the split is made."""
+    from .sources import fetching, read_report
+
+    with fetching(source, config.source_dir(source), archive=archive, url=url, sha256=sha256,
+                  force=force) as staged:
+        images = source_images(staged.folder)
+        # an archive with its own validation folder (Google's) splits by it
+        plan = pooled_plan(read_report(staged.folder), images, profile, staged.label)
+        make_small_dataset(staged.folder, profile=profile, force=force, source=source, plan=plan,
+                           label=staged.label, before_swap=staged.commit)
+
+
 def restore_split(dest=None):
-    """Put back a split that an interrupted run left as .<name>.old-PID (dest missing); return that path or None."""
+    """Put back a split that an interrupted run left as .<name>.old-N (dest missing, no run holding the lock); return
+    that path or None."""
     dest = Path(dest) if dest is not None else config.small_dataset_dir()
     try:
         return restore_interrupted(dest)
@@ -125,9 +151,7 @@ def _guess_source(dest):
     samples = []
     for split in config.SPLITS:
         for cls in config.CLASSES:
-            folder = dest / split / cls
-            if folder.is_dir():
-                samples += sorted(folder.iterdir())[:1]
+            samples += sorted(split_photos(dest / split / cls))[:1]
     root = config.data_dir() / "sources"
     if not samples or not root.is_dir():
         return None
@@ -138,6 +162,14 @@ def _guess_source(dest):
         except OSError:
             continue
     return None
+
+
+def changed_files(dest=None):
+    """Relative paths of the split's files whose content is not the one manifest.json records (fast: only
+    the files whose size or modification time differ are hashed); [] without a manifest."""
+    dest = Path(dest) if dest is not None else config.small_dataset_dir()
+    manifest = read_manifest(dest)
+    return check_contents(dest, manifest)[0] if manifest else []
 
 
 def split_state(dest=None):
@@ -181,7 +213,7 @@ def sample_paths(split="train", n=8, seed=config.SEED, dest=None):
     rng = random.Random(seed)
     picks = {}
     for k, cls in enumerate(config.CLASSES):
-        files = sorted((root / cls).iterdir(), key=lambda p: p.name)
+        files = sorted(split_photos(root / cls), key=lambda p: p.name)
         want = n // 2 + (1 if k < n % 2 else 0)
         picks[cls] = rng.sample(files, min(want, len(files)))
     out = []
@@ -197,7 +229,7 @@ def image_sizes(split="train", dest=None):
     root = require_split(dest) / split
     sizes = []
     for cls in config.CLASSES:
-        for path in sorted((root / cls).iterdir()):
+        for path in sorted(split_photos(root / cls)):
             with Image.open(path) as img:
                 sizes.append(img.size)
     return sizes

@@ -5,12 +5,14 @@ reading them in bounded batches and skipping every entry that is too large, dama
 not a decodable JPEG; write_report records what was written and skipped (report.json, skipped.txt),
 and SHA256SUMS lets source_problem check a prepared folder again later.
 """
+import contextlib
 import hashlib
 import io
 import json
 import os
 import re
 import shutil
+import time
 import warnings
 import zipfile
 import zlib
@@ -19,7 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from PIL import Image, UnidentifiedImageError
 
-from .. import config
+from .. import config, images
 from ..files import sha256_file
 from .download import check_free_space, human_bytes
 
@@ -29,6 +31,7 @@ CHECKSUMS = "SHA256SUMS"  # `sha256sum -c` format: every photo written, checked 
 MAX_PHOTO_BYTES = 50 << 20  # a larger archive entry is no photo: skipped without being read
 BATCH_PHOTOS = 64  # photos read and checked together ...
 BATCH_BYTES = 32 << 20  # ... holding at most about this many bytes in memory
+MAX_INDEX_DIGITS = 9  # a photo's number: the releases go to 12,499; a longer one makes no usable file name
 NOT_PHOTOS = re.compile(r"(^|/)(__MACOSX/|\._|Thumbs\.db$|\.DS_Store$)", re.IGNORECASE)
 
 
@@ -67,6 +70,9 @@ def check_jpeg(data):
             with Image.open(io.BytesIO(data)) as im:
                 if im.format != "JPEG":
                     return f"not a JPEG ({im.format or 'unknown'} image)"
+                reason = images.pixel_problem(im.size)  # from the header, before decoding
+                if reason:
+                    return reason
                 im.load()
                 if im.width < 1 or im.height < 1:
                     return "no pixels"
@@ -101,11 +107,14 @@ def photo_entries(zf, pattern):
             continue
         cls = config.class_folder(m.group("cls"))
         pool = m.groupdict().get("pool", "train").lower()
-        photos.append((cls, int(m.group("index")), pool, info))
+        digits = m.group("index").lstrip("0") or "0"
+        photos.append((cls, int(digits) if len(digits) <= MAX_INDEX_DIGITS else TOO_LONG, pool, info))
     pool_order = {"train": 0, "validation": 1}
     photos.sort(key=lambda p: (p[0], pool_order[p[2]], p[1]))
     seen = set()
     for cls, index, _, info in photos:
+        if index == TOO_LONG:
+            continue  # skipped by normalise with its reason; no file of that name is made
         if (cls, index) in seen:
             raise SourceError(f"The archive holds two images for {config.kaggle_name(cls, index)} "
                               f"(one is {info.filename}); it is not a known release.")
@@ -122,6 +131,19 @@ def damaged(error):
     """A short reason for an archive entry that cannot be read (bad CRC, broken compression, ...)."""
     text = str(error).split(" for file ")[0].strip() or type(error).__name__
     return f"damaged in the archive ({text})"
+
+
+TOO_LONG = 10 ** MAX_INDEX_DIGITS  # the index given to every photo whose number has more digits
+
+
+def bad_index(index):
+    """The reason for a photo whose number is too long to be a file name."""
+    return f"its number has more than {MAX_INDEX_DIGITS} digits: not a photo of any release, not read"
+
+
+def photo_name(cls, index):
+    """cat.N.jpg for a photo; cat.(number too long).jpg for one whose number has too many digits."""
+    return config.kaggle_name(cls, index) if index < TOO_LONG else f"{config.kaggle_prefix(cls)}.(number too long).jpg"
 
 
 def too_large(size):
@@ -161,6 +183,14 @@ def open_inner(zf, inner, label, scratch):
 
 # ---------------------------------------------------------------- normalising into Kaggle's layout
 
+def _keep_archive_time(path, info):
+    """Give a photo written from the archive the entry's date, as unzip does: preparing the same archive again
+    writes the same files, times included (the split's manifest records them)."""
+    with contextlib.suppress(OverflowError, ValueError, OSError):
+        stamp = time.mktime((*info.date_time, 0, 0, -1))
+        os.utime(path, (stamp, stamp))
+
+
 def _check_batch(executor, items):
     """Check a batch of (photo, data) pairs in parallel; return the reasons (None = valid)."""
     return list(executor.map(check_jpeg, [data for _, data in items]))
@@ -189,7 +219,7 @@ def normalise(zf, pattern, out, progress=True, workers=None):
     def skip(photo, reason):
         cls, index, _, info = photo
         counts[cls]["skipped"] += 1
-        skipped.append({"entry": info.filename, "name": config.kaggle_name(cls, index), "reason": reason})
+        skipped.append({"entry": info.filename, "name": photo_name(cls, index), "reason": reason})
 
     def flush(executor):
         for (photo, data), reason in zip(batch, _check_batch(executor, batch)):
@@ -197,6 +227,7 @@ def normalise(zf, pattern, out, progress=True, workers=None):
             name = config.kaggle_name(cls, index)
             if reason is None:
                 (out / "train" / name).write_bytes(data)
+                _keep_archive_time(out / "train" / name, info)
                 sums.append(f"{hashlib.sha256(data).hexdigest()}  train/{name}")
                 counts[cls]["valid"] += 1
                 pools.setdefault(pool, {}).setdefault(cls, []).append(index)
@@ -209,7 +240,7 @@ def normalise(zf, pattern, out, progress=True, workers=None):
                  leave=False) as bar:
         held = 0
         for photo in photos:
-            data, reason = read_entry(zf, photo[3])
+            data, reason = (None, bad_index(photo[1])) if photo[1] == TOO_LONG else read_entry(zf, photo[3])
             if reason:
                 skip(photo, reason)
                 bar.update()
@@ -222,7 +253,7 @@ def normalise(zf, pattern, out, progress=True, workers=None):
                 held = 0
         bar.update(len(batch))
         flush(executor)
-    order = {name: k for k, name in enumerate(config.kaggle_name(c, i) for c, i, _, _ in photos)}
+    order = {name: k for k, name in enumerate(photo_name(c, i) for c, i, _, _ in photos)}
     skipped.sort(key=lambda s: order[s["name"]])
     (out / CHECKSUMS).write_text("\n".join(sums) + "\n", encoding="utf-8")
     for cls in config.CLASSES:
@@ -264,7 +295,7 @@ def read_report(dest):
     path = Path(dest) / REPORT
     try:
         report = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deeply to read
         return None
     return report if _valid_report(report) else None
 

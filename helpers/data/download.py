@@ -1,4 +1,11 @@
-"""Verified downloads: streaming with progress, resume with HTTP Range, retries, size and checksum checks."""
+"""Verified downloads: streaming with progress, resume with HTTP Range, retries, size and checksum checks.
+
+A download never takes more than it should: it stops at the announced size, and at a limit given by the
+caller when no size is announced. The partial file (<name>.part) is never a link or a folder, and a disk
+error while writing it names it.
+"""
+import errno
+import os
 import shutil
 import time
 from pathlib import Path
@@ -7,7 +14,7 @@ from urllib.parse import urlparse
 import requests
 from tqdm.auto import tqdm
 
-from ..files import sha256_file
+from ..files import NOFOLLOW, check_regular, sha256_file
 
 CHUNK = 1 << 20  # bytes read per step
 TIMEOUT = 30  # seconds without data before a request gives up
@@ -32,6 +39,10 @@ class VerificationError(RuntimeError):
 
 class DiskSpaceError(RuntimeError):
     """Not enough free disk space for the next step."""
+
+
+class Oversized(Exception):
+    """A download of unannounced size went past its limit."""
 
 
 class NoConnection(Exception):
@@ -120,9 +131,33 @@ def _content_range_start(response):
         return None
 
 
-def _stream_once(session, url, part, total_hint, progress):
-    """One request: append to (or restart) `part`; return True when the server sent the whole file."""
-    have = part.stat().st_size if part.exists() else 0
+def _open_part(part, mode):
+    """Open the partial file to append ('ab') or from the start ('wb'), never through a symbolic link."""
+    check_regular(part, "a partial download")
+    flags = os.O_WRONLY | os.O_CREAT | NOFOLLOW | getattr(os, "O_BINARY", 0)
+    flags |= os.O_APPEND if mode == "ab" else os.O_TRUNC
+    return os.fdopen(os.open(part, flags, 0o644), mode)
+
+
+def _write_error(err, part):
+    """A disk error while writing the partial file, naming it (and saying that what was received is kept)."""
+    if err.filename is None and err.errno is not None:
+        return OSError(err.errno, err.strerror, str(part))
+    return err
+
+
+def _size(part):
+    """Bytes in the partial file (0 when there is none); a link or folder in its place is refused."""
+    check_regular(part, "a partial download")
+    return part.stat().st_size if part.exists() else 0
+
+
+def _stream_once(session, url, part, total_hint, progress, limit=None):
+    """One request: append to (or restart) `part`; return True when the server sent the whole file.
+
+    Never more than the announced size (or total_hint) is written; without either, at most `limit` bytes.
+    """
+    have = _size(part)
     headers = {"Range": f"bytes={have}-"} if have else {}
     try:
         response = session.get(url, stream=True, timeout=(CONNECT_TIMEOUT, TIMEOUT), headers=headers)
@@ -143,24 +178,49 @@ def _stream_once(session, url, part, total_hint, progress):
         else:
             have, mode = 0, "wb"  # the server ignored Range: start over
         length = r.headers.get("Content-Length")
-        expected = have + int(length) if length is not None else total_hint
+        expected = have + int(length) if length is not None and length.isdigit() else total_hint
+        most = expected or limit  # the most bytes the file may hold
+        if limit and expected and expected > limit:
+            raise VerificationError(f"{url} announces {human_bytes(expected)}, more than the file can be (at most "
+                                    f"{human_bytes(limit)}): nothing was downloaded. Check the address.")
         if expected:
             check_free_space(part.parent, expected - have, f"download {part.name[:-5]}")
         received = have
-        with open(part, mode) as f, tqdm(total=expected, initial=have, unit="B", unit_scale=True,
-                                         unit_divisor=1024, desc=part.name[:-5], disable=not progress,
-                                         leave=False) as bar:
-            for block in r.iter_content(CHUNK):
-                f.write(block)
-                received += len(block)
-                bar.update(len(block))
+        try:
+            with _open_part(part, mode) as f, tqdm(total=expected, initial=have, unit="B", unit_scale=True,
+                                                   unit_divisor=1024, desc=part.name[:-5], disable=not progress,
+                                                   leave=False) as bar:
+                for block in r.iter_content(CHUNK):
+                    if most and received + len(block) > most:
+                        f.write(block[:most - received])
+                        received = most
+                        if not expected:  # no size announced, and more than the limit: not this file
+                            raise Oversized()
+                        break  # the announced size is reached: anything more is not the file
+                    f.write(block)
+                    received += len(block)
+                    bar.update(len(block))
+        except Oversized:
+            part.unlink(missing_ok=True)
+            raise VerificationError(f"{url} sent more than {human_bytes(limit)} without announcing a size, more "
+                                    f"than the file can be: stopped, and the partial file {part} was deleted. Check "
+                                    "the address.") from None
+        except OSError as err:
+            if isinstance(err, requests.RequestException) or err.errno not in (
+                    errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS, errno.EACCES, errno.EPERM):
+                raise
+            raise _write_error(err, part) from None
         if expected and received < expected:
             raise requests.ConnectionError(f"connection closed after {received:,} of {expected:,} bytes")
         return True
 
 
-def download(url, dest, size=None, sha256=None, progress=True, session=None, check=None):
+def download(url, dest, size=None, sha256=None, progress=True, session=None, check=None, limit=None):
     """Download `url` to `dest` through `dest`.part, resuming and retrying; verify; return dest.
+
+    limit: the most bytes to accept when neither `size` nor the server says how large the file is (a
+    server that streams without end stops there, with an error); a disk error while writing names the
+    .part file, which is kept and resumed by the next run.
 
     A size or checksum mismatch, or a file `check(path)` finds a problem with (it returns why, or
     None), sets the file aside as <dest>.bad and raises VerificationError, so no later run uses it.
@@ -174,14 +234,14 @@ def download(url, dest, size=None, sha256=None, progress=True, session=None, che
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
+    have = _size(part)
     if size:
-        have = part.stat().st_size if part.exists() else 0
         check_free_space(dest.parent, max(size - have, 0), f"download {dest.name}")
     session = session or requests.Session()
     last_error, no_connection, attempt = None, 0, 0
     while True:
         try:
-            _stream_once(session, url, part, size, progress)
+            _stream_once(session, url, part, size, progress, limit)
             break
         except NoConnection as e:
             last_error, no_connection = _describe(e.error), no_connection + 1
@@ -197,7 +257,7 @@ def download(url, dest, size=None, sha256=None, progress=True, session=None, che
         if attempt > RETRIES:
             raise DownloadError(f"Could not download {url}: {last_error} (tried {attempt} times).")
         pause = BACKOFF * 2 ** (attempt - 1)
-        done = part.stat().st_size if part.exists() else 0
+        done = _size(part)
         most = attempt + CONNECT_RETRIES - no_connection + 1 if no_connection else RETRIES + 1
         print(f"  {last_error}; retrying in {pause:.0f} s (attempt {attempt + 1} of {most}, "
               f"{human_bytes(done)} kept)", flush=True)

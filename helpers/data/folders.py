@@ -1,29 +1,38 @@
 """Safe changes to the data folder: one run at a time, folder swaps by rename, leftovers of interrupted runs.
 
-Every run that writes under the data folder holds `data_lock()` (an flock, released by the system when
-the process ends, however it ends). A folder is replaced with `swap_in` (two renames); a run killed
-between them leaves the previous folder as `.<name>.old-PID`, which `restore_interrupted` puts back.
-`tidy` removes what interrupted runs left and is called at the start of every run. `explain_os_error`
-turns a disk error ([Errno 28], [Errno 30], ...) into a sentence naming the folder and what to do.
+Every run that writes under the data folder holds `data_lock()`: a lock on the file `.lock` there, taken
+with the `filelock` library (flock on Linux and macOS, a Windows file lock on Windows), which the system
+releases when the process ends, however it ends. A folder is replaced with `swap_in` (two renames); a
+run killed between them leaves the previous folder as `.<name>.old-N`, which `restore_interrupted` puts
+back. Temporary folders are made only while the lock is held, so whoever holds it knows that every
+leftover belongs to a run that is over: leftovers are judged by holding the lock, never by process ids
+(a process id can be reused by an unrelated program). `tidy` removes them at the start of every run.
+`explain_os_error` turns a disk error ([Errno 28], [Errno 30], ...) into a sentence naming the file and
+what to do.
 """
 import contextlib
 import errno
 import os
 import re
 import shutil
-import time
+import sys
+import warnings
 from pathlib import Path
 
+import filelock
+
 from .. import config
+from ..files import check_regular, write_text_atomic
 
 LOCK_FILE = ".lock"
+OWNER_FILE = ".lock.owner"  # who holds the lock, for the message of a run that waits: "process N: command"
 LOCK_WAIT = 1800  # seconds a second run waits for the first one before giving up
 LOCK_POLL = 0.2  # seconds between two tries of a busy lock
-# Temporary siblings of a folder <name>: .<name>.tmp-PID, .<name>.old-PID (swaps), .<name>.partial and
-# .<name>.train.zip (real sources, made only while the lock is held).
+# Temporary siblings of a folder <name>: .<name>.tmp-N, .<name>.old-N (swaps; N tells runs apart), .<name>.partial
+# and .<name>.train.zip (real sources). All are made only while the lock is held.
 LEFTOVER = re.compile(r"^\.(?P<name>.+)\.(?:(?P<kind>tmp|old)-(?P<pid>\d+)|partial|train\.zip)$")
 
-_held = {}  # lock file -> [file descriptor, depth]: the lock is re-entrant within one process
+_held = {}  # lock file -> [FileLock, depth]: the lock is re-entrant within one process
 
 
 class BusyError(RuntimeError):
@@ -34,37 +43,61 @@ class DiskError(RuntimeError):
     """The data folder cannot be written (full disk, read-only, no permission); the message says what to do."""
 
 
-def _pid_alive(pid):
-    """True when a process with this id is running (so its temporary folder is in use)."""
+def _owner_text():
+    """'process 123: python -m helpers data --force', what this process writes as the lock's holder."""
+    args = list(getattr(sys, "orig_argv", None) or [sys.executable, *sys.argv])
+    if args:
+        args[0] = Path(args[0]).name
+    command = " ".join(" ".join(args).split())  # one line, whatever the command held
+    command = command[:100] + ("..." if len(command) > 100 else "")
+    return f"process {os.getpid()}" + (f": {command}" if command else "")
+
+
+def holder(folder):
+    """Who holds (or last held) the lock of `folder`, as written by its holder, or 'process id unknown'."""
+    path = Path(folder) / OWNER_FILE
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        check_regular(path, "the lock's owner file")
+        with open(path, "rb") as f:
+            text = f.read(300).decode(errors="replace")
+    except OSError:
+        text = ""
+    text = " ".join(text.split())
+    return text if text.startswith("process ") else "process id unknown"
+
+
+def _lock_file(folder):
+    """The FileLock of `folder`, after checking that its lock file is no link, folder or other odd file."""
+    path = Path(folder) / LOCK_FILE
+    check_regular(path, "the data folder's lock file")
+    return filelock.FileLock(str(path), thread_local=False)
+
+
+def _acquire(lock, timeout):
+    """Take `lock` within `timeout` seconds (0: one try); False when another process holds it."""
+    try:
+        with warnings.catch_warnings():  # where flock is missing, filelock says it uses a lock file instead
+            warnings.filterwarnings("ignore", message=".*falling back to SoftFileLock")
+            lock.acquire(timeout=timeout, poll_interval=LOCK_POLL)
+    except filelock.Timeout:
         return False
-    except OSError:  # no permission to signal it (another user's process): alive
-        return True
+    except OSError as err:  # e.g. the lock file became a link after it was checked: say so in one line
+        check_regular(lock.lock_file, "the data folder's lock file")
+        raise err from None
     return True
 
 
-def _describe_process(pid):
-    """'process 123 (python -m helpers data ...)', from /proc when it can be read."""
+@contextlib.contextmanager
+def _holding(key, lock, folder):
+    """Record that this process holds `lock` while the block runs; release it at the end."""
+    with contextlib.suppress(OSError):  # only used to name this run in another run's message
+        write_text_atomic(Path(folder) / OWNER_FILE, _owner_text() + "\n")
+    _held[key] = [lock, 1]
     try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            args = f.read().split(b"\0")
-        command = " ".join(Path(a.decode(errors="replace")).name if i == 0 else a.decode(errors="replace")
-                           for i, a in enumerate(args) if a)
-    except (OSError, ValueError):
-        command = ""
-    command = " ".join(command.split())  # one line, whatever the command held
-    return f"process {pid}" + (f": {command[:100]}{'...' if len(command) > 100 else ''}" if command else "")
-
-
-def _holder(fd):
-    """The process id written in a lock file, or None."""
-    try:
-        text = os.pread(fd, 32, 0).decode(errors="replace").strip()
-    except OSError:
-        return None
-    return int(text) if text.isdigit() else None
+        yield
+    finally:
+        del _held[key]
+        lock.release()
 
 
 @contextlib.contextmanager
@@ -75,8 +108,7 @@ def data_lock(folder, wait=None):
     BusyError naming the other process. The system releases the lock when the holder ends.
     """
     folder = Path(folder)
-    path = folder / LOCK_FILE
-    key = str(path)
+    key = str(folder / LOCK_FILE)
     if key in _held:
         _held[key][1] += 1
         try:
@@ -86,28 +118,44 @@ def data_lock(folder, wait=None):
         return
     wait = LOCK_WAIT if wait is None else wait
     folder.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    lock = _lock_file(folder)
+    if not _acquire(lock, 0):
+        who = f"another run ({holder(folder)})"
+        print(f"Waiting for {who}, which is preparing data in {folder} (Ctrl-C to stop waiting) ...", flush=True)
+        if not _acquire(lock, wait):
+            raise BusyError(f"A{who[1:]} is still preparing data in {folder}: wait for it to finish "
+                            "(or stop it), then run the same command again.")
+    with _holding(key, lock, folder):
+        yield
+
+
+@contextlib.contextmanager
+def lock_if_free(folder):
+    """Hold the lock of `folder` if no other run does (yield True), else yield False at once and hold nothing.
+
+    For readers (status, the notebooks) that put back an interrupted swap's folder: they never wait, and
+    never create the folder.
+    """
+    folder = Path(folder)
+    key = str(folder / LOCK_FILE)
+    if key in _held or not folder.is_dir():
+        yield key in _held
+        return
+    lock = _lock_file(folder)
+    if not _acquire(lock, 0):
+        yield False
+        return
+    with _holding(key, lock, folder):
+        yield True
+
+
+def busy(folder):
+    """The holder of the lock of `folder` ('process N: ...') when another run holds it now, else None."""
     try:
-        if not _try_lock(fd):
-            other = _holder(fd)
-            who = f"another run ({_describe_process(other) if other else 'process id unknown'})"
-            print(f"Waiting for {who}, which is preparing data in {folder} (Ctrl-C to stop waiting) ...",
-                  flush=True)
-            deadline = time.monotonic() + wait
-            while not _try_lock(fd):
-                if time.monotonic() >= deadline:
-                    raise BusyError(f"A{who[1:]} is still preparing data in {folder}: wait for it to finish "
-                                    "(or stop it), then run the same command again.")
-                time.sleep(LOCK_POLL)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        _held[key] = [fd, 1]
-        try:
-            yield
-        finally:
-            del _held[key]
-    finally:
-        os.close(fd)  # releases the lock
+        with lock_if_free(folder) as free:
+            return None if free else holder(folder)
+    except OSError:  # a read-only data folder or an odd lock file: `data` reports it
+        return None
 
 
 def lock_folder(path):
@@ -116,21 +164,8 @@ def lock_folder(path):
     return data if path == data or data in path.parents else path.parent
 
 
-def _try_lock(fd):
-    """Take the flock on fd without waiting; False when another process holds it."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no flock; runs are not serialised there
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
-
-
 def _leftovers(dest):
-    """(path, kind, pid) of dest's temporary siblings; kind is 'tmp', 'old' or None (pid None too)."""
+    """(path, kind) of dest's temporary siblings; kind is 'tmp', 'old' or None."""
     dest = Path(dest)
     found = []
     if not dest.parent.is_dir():
@@ -138,14 +173,8 @@ def _leftovers(dest):
     for entry in dest.parent.iterdir():
         m = LEFTOVER.match(entry.name)
         if m and m.group("name") == dest.name:
-            pid = int(m.group("pid")) if m.group("pid") else None
-            found.append((entry, m.group("kind"), pid))
+            found.append((entry, m.group("kind")))
     return found
-
-
-def _stale(pid):
-    """True when a folder named after this process id belongs to no running run (or to this one)."""
-    return pid is None or pid == os.getpid() or not _pid_alive(pid)
 
 
 def _stamp(folder):
@@ -157,41 +186,46 @@ def _stamp(folder):
 
 
 def restorable(dest):
-    """The previous folder an interrupted swap left (.<name>.old-PID of a dead run) when dest is missing."""
+    """The previous folder an interrupted swap left (the newest .<name>.old-N) when dest is missing.
+
+    Meaningful only while the lock is held: then no swap is under way, and every .old-N is a leftover.
+    """
     dest = Path(dest)
-    if dest.exists():
+    if os.path.lexists(dest):
         return None
-    olds = [p for p, kind, pid in _leftovers(dest) if kind == "old" and p.is_dir() and _stale(pid)]
+    olds = [p for p, kind in _leftovers(dest) if kind == "old" and p.is_dir() and not p.is_symlink()]
     return max(olds, key=_stamp) if olds else None
 
 
 def restore_interrupted(dest):
-    """Rename the folder an interrupted swap left back to dest (when dest is missing); return it or None."""
-    old = restorable(dest)
-    if old is None:
+    """Rename the folder an interrupted swap left back to dest (when dest is missing); return it or None.
+
+    Done only when no other run holds the lock (a run that holds it may be between its two renames): that
+    run puts it back itself, or the next reader does.
+    """
+    dest = Path(dest)
+    if os.path.lexists(dest):
         return None
-    try:
+    with lock_if_free(lock_folder(dest)) as free:
+        old = restorable(dest) if free else None
+        if old is None:
+            return None
         old.rename(dest)
-    except FileNotFoundError:  # another run restored it first
-        return None
     return old
 
 
 def tidy(dest):
-    """Restore an interrupted swap's folder, then delete dest's leftovers from runs that are over.
+    """Restore an interrupted swap's folder, then delete dest's leftovers: with the lock held, all are over.
 
     An `.old-*` folder is deleted only when dest exists: it is never the only copy.
     """
     dest = Path(dest)
-    restore_interrupted(dest)
-    for path, kind, pid in _leftovers(dest):
-        if not _stale(pid) or (kind == "old" and not dest.exists()):
-            continue
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                path.unlink()
+    with data_lock(lock_folder(dest)):
+        restore_interrupted(dest)
+        for path, kind in _leftovers(dest):
+            if kind == "old" and not dest.exists():
+                continue
+            remove_quietly(path)
 
 
 def tidy_all(data_dir, split_name, sources_dir):
@@ -208,8 +242,8 @@ def tidy_all(data_dir, split_name, sources_dir):
 def swap_in(tmp, dest):
     """Replace folder dest by tmp with renames: the old one disappears only once the new one is in place.
 
-    A run killed between the two renames leaves the old folder as .<name>.old-PID: restore_interrupted
-    (called by every later run) renames it back.
+    A run killed between the two renames leaves the old folder as .<name>.old-N: restore_interrupted
+    (called by every later run and reader) renames it back.
     """
     old = dest.parent / f".{dest.name}.old-{os.getpid()}"
     if dest.exists():
@@ -226,7 +260,7 @@ def swap_in(tmp, dest):
 
 @contextlib.contextmanager
 def building(dest):
-    """Yield a temporary sibling .<name>.tmp-PID to fill; swap it in for dest on success, remove it always."""
+    """Yield a temporary sibling .<name>.tmp-N to fill; swap it in for dest on success, remove it always."""
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.parent / f".{dest.name}.tmp-{os.getpid()}"
@@ -253,10 +287,14 @@ FIX = "then run the same command again; data prepared earlier was not changed"
 
 
 def _public(path):
-    """The folder a learner knows for a path: temporary folders and files of a run are named by their parent."""
+    """The path a learner knows: a file in a run's temporary folder .<name>.tmp-N (or .partial) is named as it
+    will be in <name>; other temporary files of a run are named by their folder."""
     parts = Path(path).parts
     for k, part in enumerate(parts):
-        if LEFTOVER.match(part):
+        m = LEFTOVER.match(part)
+        if m and (m.group("kind") == "tmp" or part.endswith(".partial")):
+            return Path(*parts[:k], m.group("name"), *parts[k + 1:])
+        if m:
             return Path(*parts[:k])
     return Path(path)
 

@@ -4,8 +4,10 @@ fetch(source) downloads (or takes) an archive, verifies it, and writes the valid
 <data>/sources/<source>/train/cat.N.jpg in Kaggle's layout (N is the index in the original archive),
 with report.json and skipped.txt listing every file that was left out and why, and SHA256SUMS (the
 checksum of every photo written, checked again by `--force`). Reading and checking the archive itself
-is helpers.data.archives' job.
+is helpers.data.archives' job. fetching(source) does the same but keeps new photos beside the folder in
+use until its caller commits them (data.prepare does once the split made from them is complete).
 """
+import contextlib
 import os
 import re
 import shutil
@@ -24,6 +26,8 @@ from .download import (DiskSpaceError, DownloadError, VerificationError, check_f
                        set_aside, url_problem, verify_file)
 from .folders import data_lock, lock_folder, remove_quietly, swap_in, tidy
 
+DOWNLOAD_MARGIN = 1.25  # a download of unknown size stops beyond the source's usual size times this
+
 SHA256 = re.compile(r"^[0-9a-fA-F]{64}$")
 KAGGLE_COMPETITION = "dogs-vs-cats"
 
@@ -37,6 +41,7 @@ class Source:
     urls: tuple
     filename: str
     size: int | None  # bytes, when published
+    usual_size: int  # about how large the archive is (bytes): a download of unknown size is capped near it
     sha256: str | None
     license: str
     layout: str  # the archive's layout, in words
@@ -51,7 +56,7 @@ SOURCES = {
         name="microsoft", title="Microsoft's Kaggle Cats and Dogs archive (25,000 photos, no account needed)",
         urls=("https://download.microsoft.com/download/3/E/1/3E1C3F21-ECDB-4869-8368-6DEBA77B919F/"
               "kagglecatsanddogs_5340.zip",),
-        filename="kagglecatsanddogs_5340.zip", size=824_887_076,
+        filename="kagglecatsanddogs_5340.zip", size=824_887_076, usual_size=824_887_076,
         sha256="b7974bd00a84a99921f36ee4403f089853777b5ae8d151c76a86e64900334af9",
         license="Community Data License Agreement - Permissive 2.0 (CDLA-Permissive-2.0)",
         layout="PetImages/Cat/N.jpg, PetImages/Dog/N.jpg",
@@ -60,7 +65,7 @@ SOURCES = {
         name="google", title="Google's cats_and_dogs_filtered (3,000 photos: 1000 train + 500 validation per class)",
         urls=("https://download.mlcc.google.com/mledu-datasets/cats_and_dogs_filtered.zip",
               "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip"),
-        filename="cats_and_dogs_filtered.zip", size=68_606_236, sha256=None,
+        filename="cats_and_dogs_filtered.zip", size=68_606_236, usual_size=68_606_236, sha256=None,
         license="a subset of the Kaggle Dogs vs. Cats images; see the README's license notes",
         layout="cats_and_dogs_filtered/{train,validation}/{cats,dogs}/cat.N.jpg",
         photos=re.compile(r"cats_and_dogs_filtered/(?P<pool>train|validation)/(?P<folder>cats|dogs)/"
@@ -68,7 +73,7 @@ SOURCES = {
         own_validation=True),
     "kaggle": Source(
         name="kaggle", title="Kaggle's Dogs vs. Cats competition (25,000 photos, needs a Kaggle account)",
-        urls=(), filename="dogs-vs-cats.zip", size=None, sha256=None,
+        urls=(), filename="dogs-vs-cats.zip", size=None, usual_size=850_000_000, sha256=None,
         license="Kaggle competition rules: use for the competition and study only, do not re-publish",
         layout="dogs-vs-cats.zip > train.zip > train/cat.N.jpg",
         photos=re.compile(r"train/(?P<cls>cat|dog)\.(?P<index>\d+)\.jpg", re.IGNORECASE),
@@ -209,6 +214,21 @@ def archive_problem(path):
     return f"is not a zip archive ({size:,} bytes)"
 
 
+def archive_source(path):
+    """The source whose layout a zip file has ('kaggle' for the competition download or its train.zip), or None."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            layout = detect_layout(zf.namelist(), layout_patterns())
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError, ValueError):
+        return None
+    return "kaggle" if layout == "kaggle-outer" else layout
+
+
+def download_limit(spec, size):
+    """The most bytes a download of this source may take: its size when known, else its usual size plus a margin."""
+    return size if size else int(spec.usual_size * DOWNLOAD_MARGIN)
+
+
 def obtain_archive(spec, archive=None, url=None, sha256=None, progress=True):
     """Verified archive for a source: (path, computed sha256). Downloads when no archive is given."""
     check_arguments(archive, url, sha256)
@@ -216,6 +236,10 @@ def obtain_archive(spec, archive=None, url=None, sha256=None, progress=True):
     if archive is not None:
         path = Path(archive).expanduser()
         if size is not None and path.stat().st_size != size:
+            other = archive_source(path)
+            if other is not None and other != spec.name:
+                raise SourceError(f"{path} is not the {spec.name} archive: it has the {other} layout "
+                                  f"({SOURCES[other].layout}). Run the command with --source {other} instead.")
             raise VerificationError(
                 f"{path.name} has the wrong size for the {spec.name} archive: expected {size:,} bytes, "
                 f"got {path.stat().st_size:,} bytes. It was not used; download it again (an interrupted "
@@ -246,7 +270,8 @@ def obtain_archive(spec, archive=None, url=None, sha256=None, progress=True):
     for k, address in enumerate(addresses):
         print(f"Downloading {spec.filename} from {address}", flush=True)
         try:
-            download(address, target, size=size, sha256=digest, progress=progress, check=archive_problem)
+            download(address, target, size=size, sha256=digest, progress=progress, check=archive_problem,
+                     limit=download_limit(spec, size))
             return target, sha256_file(target)
         except DownloadError as e:
             errors.append(str(e))
@@ -272,7 +297,13 @@ def _open_layout(spec, zf, label, scratch):
         label, zf = f"train.zip inside {label}", open_inner(zf, inner, label, scratch)
         reject_unsafe(zf, label)
         layout = detect_layout(zf.namelist(), layout_patterns())
-    if layout is None:
+        if layout == "kaggle-outer":  # a train.zip inside train.zip: not a layout any release has
+            zf.close()
+            raise SourceError(f"{label} holds another train.zip instead of the photos (train/cat.N.jpg): it "
+                              "is not a known release. Pass the train.zip that holds the photos themselves, or "
+                              "download the archive again.")
+    if layout not in SOURCES:
+        zf.close()
         raise SourceError(f"{label} does not look like any dogs-vs-cats archive this course knows "
                           f"(expected {spec.layout}).")
     if layout != spec.name:
@@ -303,13 +334,16 @@ def split_limits(spec, pools):
     return {"train": train, "validation": val // 2, "test": val - val // 2}
 
 
-def build(spec, archive, archive_sha, dest, progress=True):
-    """Normalise a verified archive into `dest` (replaced only when all went well); return the report."""
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    work = dest.parent / f".{dest.name}.partial"
-    scratch = dest.parent / f".{dest.name}.train.zip"
+def build(spec, archive, archive_sha, work, progress=True):
+    """Normalise a verified archive into the new folder `work` (removed when anything fails); return the report.
+
+    `work` is a temporary sibling of the source's folder (.<name>.partial): the caller swaps it in.
+    """
+    work = Path(work)
+    work.parent.mkdir(parents=True, exist_ok=True)
+    scratch = work.parent / f".{work.name[1:-len('.partial')]}.train.zip"
     remove_quietly(work)
+    done = False
     try:
         try:
             zf = zipfile.ZipFile(archive)
@@ -329,52 +363,90 @@ def build(spec, archive, archive_sha, dest, progress=True):
             "notes": notes_for(spec, result["pools"]), **result,
         }
         write_report(work, report)
-        swap_in(work, dest)
+        done = True
     finally:  # never raises: the error that stopped the build is the one reported
-        remove_quietly(work)
+        if not done:
+            remove_quietly(work)
         remove_quietly(scratch)
     return report
+
+
+class Staged:
+    """A source's photos for one run: the folder in use (folder is dest), or new ones built beside it.
+
+    label names them in messages; commit() swaps new photos in for dest (once) and returns dest.
+    """
+
+    def __init__(self, dest, folder, label):
+        self.dest, self.folder, self.label = Path(dest), Path(folder), label
+
+    def commit(self):
+        if self.folder != self.dest:
+            swap_in(self.folder, self.dest)
+            self.folder = self.dest
+            self.label = str(self.dest)
+        return self.dest
+
+
+@contextlib.contextmanager
+def fetching(source, dest=None, archive=None, url=None, sha256=None, progress=True, force=False):
+    """Get a real source's photos in Kaggle's layout, holding the data folder's lock; yield a Staged.
+
+    New photos are built in .<name>.partial beside `dest` (default <data>/sources/<source>) and replace it
+    only when the caller calls commit(); otherwise (an error, or no commit) they are removed and `dest`
+    stays as it was. archive: a file downloaded by hand; url/sha256: another address or checksum
+    (mirrors, tests). The archive is verified (size, sha256) before use. force: check the prepared
+    photos again against SHA256SUMS, and rebuild them from the archive when anything changed.
+    """
+    spec = get_source(source)
+    check_arguments(archive, url, sha256)
+    dest = Path(dest) if dest is not None else config.source_dir(spec.name)
+    work = dest.parent / f".{dest.name}.partial"
+    with data_lock(lock_folder(dest)):
+        tidy(dest)
+        try:
+            yield _stage(spec, dest, work, archive, url, sha256, progress, force)
+        finally:
+            remove_quietly(work)  # photos never committed (after a commit, nothing is there)
 
 
 def fetch(source, dest=None, archive=None, url=None, sha256=None, progress=True, force=False):
     """Get a real source into `dest` (default <data>/sources/<source>) in Kaggle's layout; return dest.
 
-    archive: a file downloaded by hand; url/sha256: another address or checksum (mirrors, tests).
-    The archive is verified (size, sha256) before use; an existing folder is replaced only on success.
-    force: check the prepared photos again against SHA256SUMS, and rebuild them from the archive
-    when anything changed.
+    The same as fetching(...), committed at once: an existing folder is replaced only on success.
     """
-    spec = get_source(source)
-    check_arguments(archive, url, sha256)
-    dest = Path(dest) if dest is not None else config.source_dir(spec.name)
-    with data_lock(lock_folder(dest)):
-        tidy(dest)
-        report = read_report(dest)
-        wanted = (sha256 or spec.sha256 or "").strip().lower()
-        same = report and report.get("source") == spec.name and archive is None and (
-            (url is None and sha256 is None) or (wanted and report.get("archive_sha256") == wanted))
-        problem = source_problem(dest, report) if report and force else None
-        if problem:
-            print(f"The {spec.name} photos in {dest.name}/ differ from the ones checked when they were prepared "
-                  f"({problem}): preparing them again from the archive.", flush=True)
-            if archive is None and url is None and sha256 is None:
-                sha256 = report["archive_sha256"]  # the same archive, e.g. the verified download kept earlier
-            report = None
-        elif same:
-            print(f"Using the {spec.name} photos prepared earlier in {dest.name}/ "
-                  f"(archive sha256 {report['archive_sha256'][:12]}...{', checked again' if force else ''}).")
-            return dest
-        path, actual_sha = obtain_archive(spec, archive, url, sha256, progress)
-        print(f"{path.name}: {path.stat().st_size:,} bytes, sha256 {actual_sha}"
-              + ("" if spec.sha256 or sha256 else " (computed here; no checksum is published)"), flush=True)
-        if report and report.get("archive_sha256") == actual_sha and report.get("source") == spec.name:
-            print(f"{dest.name}/ already holds the photos of this archive.")
-            return dest
-        report = build(spec, path, actual_sha, dest, progress)
+    with fetching(source, dest, archive=archive, url=url, sha256=sha256, progress=progress, force=force) as staged:
+        return staged.commit()
+
+
+def _stage(spec, dest, work, archive, url, sha256, progress, force):
+    """fetching()'s work: the photos in use when they fit the request, else new ones built in `work`."""
+    report = read_report(dest)
+    wanted = (sha256 or spec.sha256 or "").strip().lower()
+    same = report and report.get("source") == spec.name and archive is None and (
+        (url is None and sha256 is None) or (wanted and report.get("archive_sha256") == wanted))
+    problem = source_problem(dest, report) if report and force else None
+    if problem:
+        print(f"The {spec.name} photos in {dest.name}/ differ from the ones checked when they were prepared "
+              f"({problem}): preparing them again from the archive.", flush=True)
+        if archive is None and url is None and sha256 is None:
+            sha256 = report["archive_sha256"]  # the same archive, e.g. the verified download kept earlier
+        report = None
+    elif same:
+        print(f"Using the {spec.name} photos prepared earlier in {dest.name}/ "
+              f"(archive sha256 {report['archive_sha256'][:12]}...{', checked again' if force else ''}).")
+        return Staged(dest, dest, str(dest))
+    path, actual_sha = obtain_archive(spec, archive, url, sha256, progress)
+    print(f"{path.name}: {path.stat().st_size:,} bytes, sha256 {actual_sha}"
+          + ("" if spec.sha256 or sha256 else " (computed here; no checksum is published)"), flush=True)
+    if report and report.get("archive_sha256") == actual_sha and report.get("source") == spec.name:
+        print(f"{dest.name}/ already holds the photos of this archive.")
+        return Staged(dest, dest, str(dest))
+    report = build(spec, path, actual_sha, work, progress)
     print(summary(report), flush=True)
-    return dest
+    return Staged(dest, work, f"the {spec.name} archive {path.name}")
 
 
 __all__ = ["SOURCES", "Source", "SourceError", "DownloadError", "VerificationError", "DiskSpaceError",
-           "fetch", "get_source", "read_report", "split_limits", "downloads_dir",
+           "fetch", "fetching", "Staged", "get_source", "read_report", "split_limits", "downloads_dir",
            "check_arguments", "source_problem"]

@@ -4,7 +4,14 @@ From a folder of cat.N.jpg / dog.N.jpg, images are taken in index order per clas
 `train` go to training, the next `validation` to validation, the next `test` to test (with Kaggle's
 files and the full profile that is the book's cat.0-999 / 1000-1499 / 1500-1999). The split is built
 in a temporary folder and swapped in with a rename, so an interrupted run never leaves half a split.
+
+manifest.json records every file's SHA-256, size and modification time. Every run compares each file's
+size and time with the record (fast), hashes the files whose size or time differ, and copies a changed
+file again from the source; `--force` rebuilds the split from the source. Only Kaggle-named photos
+(cat.N.jpg) are the split's: what a file manager leaves there (.DS_Store, ._cat.1.jpg, Thumbs.db) is
+ignored by every reader and mentioned by `status`.
 """
+import errno
 import json
 import os
 import re
@@ -13,11 +20,15 @@ from pathlib import Path
 
 from .. import config
 from ..files import sha256_file  # notebook 03 calls it as split.sha256_file
+from ..files import write_json_atomic
 from .folders import building, data_lock, lock_folder, tidy
 
 KAGGLE_NAME = re.compile(r"^(cat|dog)\.(\d+)\.jpe?g$", re.IGNORECASE)
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 MANIFEST = "manifest.json"
+REPAIRING = ".repairing"  # .cat.N.jpg.repairing: a photo being copied again into the split
+SOURCE_SUMS = "SHA256SUMS"  # a real source's checksums (`sha256sum -c` format), written by data.archives
+# Errors of the file being written, not of the photo being read: a message names the file written.
+WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
 BOOK_SPLIT_NAMES = {"train": "training", "validation": "validation", "test": "test"}
 
 
@@ -34,6 +45,28 @@ def source_images(source_dir):
         if match and entry.is_file():
             found[config.class_folder(match.group(1))].append((int(match.group(2)), Path(entry.path)))
     return {cls: [p for _, p in sorted(items)] for cls, items in found.items()}
+
+
+def numbered_source(source_dir, scratch, per_class):
+    """A folder where listing 5.4 finds every name it reads: cat.0.jpg ... and dog.0.jpg ..., per_class of each.
+
+    The source's own train folder when it has them all; otherwise (real archives can have gaps: Microsoft's lost
+    its broken photos, such as Cat/666.jpg) its first valid pictures, numbered from 0, copied into scratch/source.
+    """
+    original = Path(source_dir) / "train"
+    names = [config.kaggle_name(cls, i) for cls in config.CLASSES for i in range(per_class)]
+    missing = [name for name in names if not (original / name).is_file()]
+    if not missing:
+        return str(original)
+    print(f"The source has no {missing[0]} ({len(missing)} of the book's {len(names)} names missing): "
+          "its first valid pictures are numbered from 0 in a scratch copy for this demonstration.")
+    numbered = Path(scratch) / "source"
+    numbered.mkdir()
+    images = source_images(source_dir)
+    for cls in config.CLASSES:
+        for i, path in enumerate(images[cls][:per_class]):
+            shutil.copyfile(path, numbered / config.kaggle_name(cls, i))
+    return str(numbered)
 
 
 def _index(path):
@@ -96,16 +129,49 @@ def plan_split(images, profile):
     return plan
 
 
-def check_enough(images, profile, source_dir):
-    """Raise a clear error when a class has fewer images than the profile needs."""
+def check_enough(images, profile, source_dir, label=None):
+    """Raise a clear error when a class has fewer images than the profile needs.
+
+    label: how to name the source in the message (default: source_dir).
+    """
     need = profile.per_class
     have = {cls: len(images[cls]) for cls in config.CLASSES}
     if min(have.values()) < need:
+        smallest = min(config.PROFILES.values(), key=lambda p: p.per_class)
+        fix = ("Use a bigger source" + (f" or COURSE_PROFILE={smallest.name}" if profile.name != smallest.name
+                                        else f" (the {profile.name} profile is the smallest)"))
         raise ValueError(
-            f"Too few images in {source_dir}: found {have['cats']} cats and {have['dogs']} dogs, "
+            f"Too few images in {label or source_dir}: found {have['cats']} cats and {have['dogs']} dogs, "
             f"the {profile.name} profile needs {need} of each ({profile.train} train + "
-            f"{profile.validation} validation + {profile.test} test). Use a bigger source or "
-            "COURSE_PROFILE=quick.")
+            f"{profile.validation} validation + {profile.test} test). {fix}; data prepared earlier was not "
+            "changed.")
+
+
+def is_split_photo(entry):
+    """True for a photo of the split: a regular, Kaggle-named file (cat.N.jpg), not hidden."""
+    name = entry.name
+    return bool(KAGGLE_NAME.match(name)) and entry.is_file(follow_symlinks=False)
+
+
+def split_photos(folder):
+    """The photos of one split folder (e.g. train/cats), in index order; anything else there is ignored."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    found = [(int(KAGGLE_NAME.match(e.name).group(2)), Path(e.path)) for e in os.scandir(folder) if is_split_photo(e)]
+    return [p for _, p in sorted(found)]
+
+
+def not_photos(dest=None):
+    """Relative paths of what the split's class folders hold besides its photos (.DS_Store, Thumbs.db, ...)."""
+    dest = Path(dest) if dest is not None else config.small_dataset_dir()
+    found = []
+    for split in config.SPLITS:
+        for cls in config.CLASSES:
+            folder = dest / split / cls
+            if folder.is_dir():
+                found += sorted(f"{split}/{cls}/{e.name}" for e in os.scandir(folder) if not is_split_photo(e))
+    return found
 
 
 def split_counts(dest=None):
@@ -116,13 +182,15 @@ def split_counts(dest=None):
         counts[split] = {}
         for cls in config.CLASSES:
             folder = dest / split / cls
-            counts[split][cls] = (sum(1 for e in os.scandir(folder) if Path(e.name).suffix.lower() in IMAGE_SUFFIXES)
-                                  if folder.is_dir() else 0)
+            counts[split][cls] = len(split_photos(folder))
     return counts
 
 
 def _valid_manifest(manifest):
-    """True when a parsed manifest has the types this module writes (source, files, counts, profile)."""
+    """True when a parsed manifest has the types this module writes (source, files, counts, profile).
+
+    Its "stats" (size and time of each file) are checked where they are used: without them every file is hashed.
+    """
     if not isinstance(manifest, dict) or not isinstance(manifest.get("source"), str):
         return False
     files = manifest.get("files")
@@ -150,7 +218,7 @@ def manifest_state(dest=None):
         return "missing", None
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deeply to read
         return "damaged", None
     return ("ok", manifest) if _valid_manifest(manifest) else ("damaged", None)
 
@@ -165,15 +233,131 @@ def _expected_files(plan):
     return sorted(f"{split}/{cls}/{p.name}" for (split, cls), paths in plan.items() for p in paths)
 
 
-def is_complete(dest, plan, source):
-    """True when dest already holds exactly this plan's files from this source."""
+def _source_sums(source_dir):
+    """{'train/cat.N.jpg': sha256} from a real source's SHA256SUMS, or None (a synthetic source has none)."""
+    try:
+        text = (Path(source_dir) / SOURCE_SUMS).read_text(encoding="utf-8")
+    except (OSError, ValueError):
+        return None
+    sums = {}
+    for line in text.splitlines():
+        digest, _, name = line.partition("  ")
+        if line.strip():
+            sums[name] = digest
+    return sums
+
+
+def _plan_sources(plan):
+    """{'split/cls/name': source path} of a plan."""
+    return {f"{split}/{cls}/{p.name}": p for (split, cls), paths in plan.items() for p in paths}
+
+
+def is_complete(dest, plan, source, source_dir=None):
+    """True when dest already holds exactly this plan's files from this source (by name and count).
+
+    With source_dir, the source's SHA256SUMS (when it has one) must also list the photos the split was
+    made from: a new archive whose files have the same names makes the split again.
+    """
     manifest = read_manifest(dest)
     if not manifest or manifest.get("source") != source:
         return False
     if sorted(manifest.get("files", {})) != _expected_files(plan):
         return False
     wanted = {split: {cls: len(plan[(split, cls)]) for cls in config.CLASSES} for split in config.SPLITS}
-    return split_counts(dest) == wanted
+    if split_counts(dest) != wanted:
+        return False
+    sums = _source_sums(source_dir) if source_dir is not None else None
+    if sums is not None:
+        listed = manifest["files"]
+        return all(sums.get(f"train/{src.name}") == listed[rel] for rel, src in _plan_sources(plan).items())
+    return True
+
+
+def _stat(path):
+    """[size, modification time in ns] of a file, as manifest.json records them."""
+    st = os.stat(path)
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _valid_stats(manifest):
+    """The manifest's {rel: [size, mtime_ns]} where well-typed (an older manifest has none: {})."""
+    stats = manifest.get("stats")
+    if not isinstance(stats, dict):
+        return {}
+    return {k: v for k, v in stats.items()
+            if isinstance(v, list) and len(v) == 2 and all(type(x) is int for x in v)}
+
+
+def check_contents(dest, manifest, full=False):
+    """(changed, stats) of the split's files against manifest.json.
+
+    Each file's size and modification time are compared with the record; only the files where they
+    differ (every file with full=True, or without a record) are hashed. changed: the relative paths whose
+    content is not the recorded one (or that cannot be read); stats: the size and time of every file
+    whose content is right, to record.
+    """
+    dest = Path(dest)
+    recorded = _valid_stats(manifest)
+    changed, stats = [], {}
+    for rel, digest in manifest["files"].items():
+        path = dest / rel
+        try:
+            now = _stat(path)
+            if full or recorded.get(rel) != now:
+                if not path.is_file() or sha256_file(path) != digest:
+                    changed.append(rel)
+                    continue
+        except OSError:
+            changed.append(rel)
+            continue
+        stats[rel] = now
+    return changed, stats
+
+
+def describe_changed(changed, dest):
+    """'train/cats/cat.3.jpg in cats_and_dogs_small/' (and how many more): files whose content changed."""
+    more = f" and {len(changed) - 1} more file(s)" if len(changed) > 1 else ""
+    return f"{changed[0]}{more} in {Path(dest).name}/"
+
+
+def _copy_photo(src, target):
+    """Copy a photo with its modification time (so a split made again records the same manifest); a full disk
+    (or the like) names the file being written, not the photo read."""
+    try:
+        shutil.copyfile(src, target)
+        mtime = os.stat(src).st_mtime_ns
+        os.utime(target, ns=(mtime, mtime))
+    except OSError as err:
+        if err.errno in WRITE_ERRORS:
+            raise OSError(err.errno, err.strerror, str(target)) from None
+        raise
+
+
+def _repair(dest, manifest, plan, changed, stats, verbose):
+    """Copy the changed files again from the source, which must still hold the photos the split recorded.
+
+    A source photo that changed too is named in a ValueError (nothing is copied): `--force` prepares the
+    source again (from its archive, or drawn again) and the split with it.
+    """
+    sources = _plan_sources(plan)
+    for rel in changed:
+        src = sources.get(rel)
+        if src is None or not src.is_file() or sha256_file(src) != manifest["files"][rel]:
+            raise ValueError(f"{describe_changed([rel], dest)} changed since the split was made, and so did the "
+                             f"source photo it was copied from ({src}): run `python -m helpers data --force` to "
+                             "prepare the source and the split again.")
+    for rel in changed:
+        target = dest / rel
+        tmp = target.with_name(f".{target.name}{REPAIRING}")
+        try:
+            _copy_photo(sources[rel], tmp)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        stats[rel] = _stat(target)
+    if verbose:
+        print(f"{describe_changed(changed, dest)} had changed since the split was made: copied again from "
+              "the source.", flush=True)
 
 
 def print_counts(counts):
@@ -187,44 +371,71 @@ def _write_split(tmp, plan, source, profile):
     """Copy the plan's files into tmp and write the manifest; return the counts."""
     from tqdm.auto import tqdm
 
-    files = {}
+    files, stats = {}, {}
     total = sum(len(v) for v in plan.values())
     with tqdm(total=total, desc="copying the split", unit="img", disable=total < 500) as bar:
         for (split, cls), paths in plan.items():
             folder = tmp / split / cls
             folder.mkdir(parents=True, exist_ok=True)
             for src in paths:
-                shutil.copyfile(src, folder / src.name)
+                _copy_photo(src, folder / src.name)
                 files[f"{split}/{cls}/{src.name}"] = sha256_file(folder / src.name)
+                stats[f"{split}/{cls}/{src.name}"] = _stat(folder / src.name)
                 bar.update()
     counts = {split: {cls: len(plan[(split, cls)]) for cls in config.CLASSES} for split in config.SPLITS}
-    manifest = {"source": source, "profile": profile.name, "counts": counts, "files": dict(sorted(files.items()))}
+    manifest = {"source": source, "profile": profile.name, "counts": counts, "files": dict(sorted(files.items())),
+                "stats": dict(sorted(stats.items()))}
     (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return counts
 
 
+def _keep(dest, plan, verbose):
+    """Check the complete split's contents against its manifest, copying changed files again; return True."""
+    manifest = read_manifest(dest)
+    for rel in not_photos(dest):  # a repair's copy that an interrupted run left
+        if rel.endswith(REPAIRING):
+            (dest / rel).unlink(missing_ok=True)
+    changed, stats = check_contents(dest, manifest)
+    if changed:
+        _repair(dest, manifest, plan, changed, stats, verbose)
+    if stats != _valid_stats(manifest):
+        write_json_atomic(dest / MANIFEST, {**manifest, "stats": dict(sorted(stats.items()))})
+    return True
+
+
 def make_small_dataset(source_dir, dest=None, profile=None, force=False, source="synthetic", verbose=True,
-                       plan=None):
+                       plan=None, label=None, before_swap=None):
     """Build the book's train/validation/test split from a Kaggle-layout folder; return the counts dict.
 
     plan: {(split, cls): [paths]} when the source decides its own split (see data.prepare); by
-    default the first images of each class in index order (plan_split).
+    default the first images of each class in index order (plan_split). label: how to name the source
+    in messages. before_swap: called once the new split is complete (or the split is kept), before it
+    is swapped in (data.prepare swaps a new source in there). A complete split is kept after its
+    contents were checked (see check_contents); force makes it again.
     """
     profile = profile if isinstance(profile, config.Profile) else config.get_profile(profile)
     dest = Path(dest) if dest is not None else config.small_dataset_dir()
     if plan is None:
         images = source_images(source_dir)
-        check_enough(images, profile, source_dir)  # before anything is written
+        check_enough(images, profile, source_dir, label)  # before anything is written
         plan = plan_split(images, profile)
     with data_lock(lock_folder(dest)):
-        tidy(dest)  # on every run: put back an interrupted swap's split, delete dead runs' folders
-        if not force and is_complete(dest, plan, source):
+        tidy(dest)  # on every run: put back an interrupted swap's split, delete earlier runs' folders
+        if not force and is_complete(dest, plan, source, source_dir) and _keep(dest, plan, verbose):
+            if before_swap is not None:
+                before_swap()
             counts = split_counts(dest)
             if verbose:
                 print(f"Split already complete in {dest.name}/ ({source}, {profile.name} profile): kept.")
         else:
             with building(dest) as tmp:
                 counts = _write_split(tmp, plan, source, profile)
+                if before_swap is not None:
+                    before_swap()
     if verbose:
         print_counts(counts)
+        extra = not_photos(dest)
+        if extra:
+            print(f"Note: {len(extra)} file(s) in {dest.name}/ are not photos of the split and are ignored "
+                  f"(e.g. {extra[0]}); delete them if a tool that reads the folders trips over them.")
     return counts

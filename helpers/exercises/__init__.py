@@ -10,10 +10,11 @@ import re
 import textwrap
 
 from . import augmentation, baseline, convolution, dataset, dropout, pipeline, pooling, visualizing
-from .core import CORRECT, LABELS, REGISTRY, UNANSWERED, UNREADABLE, WRONG, Feedback, judge, run_solution
+from .core import (CORRECT, MESSAGES, REGISTRY, UNANSWERED, UNREADABLE, WRONG, Feedback, judge, run_solution, say,
+                   unreadable)
 
-__all__ = ["CORRECT", "UNANSWERED", "UNREADABLE", "WRONG", "Feedback", "catalog", "check", "example_answer",
-           "feedback", "hint", "material", "show", "solution"]
+__all__ = ["CORRECT", "MESSAGES", "UNANSWERED", "UNREADABLE", "WRONG", "Feedback", "catalog", "check",
+           "example_answer", "feedback", "hint", "material", "show", "solution"]
 
 MODULES = {m.NOTEBOOK: m for m in (convolution, pooling, dataset, baseline, augmentation, dropout, visualizing,
                                    pipeline)}
@@ -26,15 +27,15 @@ def normalize_id(exercise_id):
 
 
 def _lookup(exercise_id):
-    """(exercise, None) or (None, a line saying which ids exist)."""
+    """(exercise, None) or (None, a Feedback whose message says which ids exist)."""
     key = normalize_id(exercise_id)
     if key in REGISTRY:
         return REGISTRY[key], None
     notebook = key.split(".")[0] if key else None
     ids = [e.id for e in catalog(notebook)] if notebook and catalog(notebook) else None
-    known = (f"notebook {notebook} has {', '.join(ids)}" if ids
-             else f"exercise ids look like '01.1'; notebooks {', '.join(MODULES)} have exercises")
-    return None, f"No exercise {exercise_id!r}: {known}."
+    known = (say("check.known_ids", notebook=notebook, ids=", ".join(ids)) if ids
+             else say("check.id_form", notebooks=", ".join(MODULES)))
+    return None, unreadable("check.no_exercise", given=repr(exercise_id), known=known)
 
 
 def catalog(notebook=None):
@@ -47,7 +48,7 @@ def feedback(exercise_id, answer):
     """The Feedback on an answer (what check prints), for code and tests."""
     ex, missing = _lookup(exercise_id)
     if ex is None:
-        return Feedback(UNREADABLE, missing)
+        return missing
     return judge(ex.id, ex.checker, answer)
 
 
@@ -55,26 +56,26 @@ def check(exercise_id, answer):
     """Check an answer and print what it shows: correct, or what went wrong and where to look."""
     ex, missing = _lookup(exercise_id)
     if ex is None:
-        print(missing)
+        print(missing.message)
         return
     result = judge(ex.id, ex.checker, answer)
-    text = f"[{ex.id}] {LABELS[result.status]}: {result.message}"
+    text = say("check.line", id=ex.id, label=say(f"label.{result.status}"), message=result.message)
     if result.status in (WRONG, UNREADABLE):
-        text += f' (Stuck? exercises.hint("{ex.id}"))'
+        text += say("check.stuck", id=ex.id)
     print(textwrap.fill(text, width=100, break_long_words=False, break_on_hyphens=False))
 
 
 def hint(exercise_id):
     """Print an exercise's hint."""
     ex, missing = _lookup(exercise_id)
-    print(missing if ex is None else textwrap.fill(f"Hint {ex.id}: {ex.hint}", width=100))
+    print(missing.message if ex is None else textwrap.fill(say("check.hint", id=ex.id, hint=ex.hint), width=100))
 
 
 def solution(exercise_id):
     """Print the worked solution: why, then the code (notebooks/solutions/ runs the same code)."""
     ex, missing = _lookup(exercise_id)
     if ex is None:
-        print(missing)
+        print(missing.message)
         return
     plain = ex.explanation.replace("**", "")  # markdown emphasis, noise in printed text
     why = "\n\n".join(textwrap.fill(p, width=100) for p in plain.split("\n\n"))
@@ -85,7 +86,7 @@ def material(exercise_id):
     """What an exercise gives you to work on (a history, a feature map), or None with a message."""
     ex, missing = _lookup(exercise_id)
     if ex is None or ex.material is None:
-        print(missing or f"Exercise {ex.id} gives no material: everything is in its text.")
+        print(missing.message if missing else say("check.no_material", id=ex.id))
         return None
     return ex.material()
 
@@ -94,7 +95,7 @@ def example_answer(exercise_id):
     """A correct answer: what the worked solution's code produces."""
     ex, missing = _lookup(exercise_id)
     if ex is None:
-        raise KeyError(missing)
+        raise KeyError(missing.message)
     return run_solution(ex, MODULES[ex.notebook].IMPORTS)
 
 
@@ -102,10 +103,9 @@ def show(notebook):
     """Print a notebook's exercises and how to check them."""
     found = catalog(notebook)
     if not found:
-        print(f"No exercises for notebook {notebook!r}: notebooks {', '.join(MODULES)} have them.")
+        print(say("check.no_notebook", notebook=repr(notebook), notebooks=", ".join(MODULES)))
         return
-    print(f"Exercises for notebook {found[0].notebook}: answer in each exercise's cell, then run it.")
+    print(say("check.show_head", notebook=found[0].notebook))
     for ex in found:
         print(f"  {ex.id}  {ex.title} ({ex.kind})")
-    print('Stuck? exercises.hint("01.1") gives a hint, exercises.solution("01.1") the worked solution.'
-          .replace("01.1", found[0].id))
+    print(say("check.show_tail", id=found[0].id))

@@ -6,7 +6,8 @@ from pathlib import Path
 import numpy as np
 
 from .. import models, ops
-from .core import Unreadable, as_int, as_number, exercise, first_match, judge_number, quietly, right, wrong
+from .core import (Unreadable, as_int, as_number, as_sequence, exercise, first_match, judge_number, messages, num,
+                   quietly, right, wrong)
 
 NOTEBOOK = "04"
 FILE = "04_baseline_convnet.ipynb"
@@ -36,24 +37,67 @@ def history():
     return {k: list(v) for k, v in HISTORY.items()}
 
 
+messages({
+    "what.04.epoch": "an epoch number (a whole number)",
+    "what.04.params": "a parameter count (a whole number)",
+    "what.04.pair": "a pair (batches with batch 25, batches with batch 32)",
+    "what.04.batches": "a number of batches",
+    "what.04.label": "a label, 0 or 1",
+    "04.1.right": "epoch {best}: the validation loss is lowest there ({loss}) and climbs afterwards while the "
+                  "training loss keeps falling; from then on the model learns its training pictures rather than "
+                  "cats and dogs.",
+    "04.1.index": "that is the index np.argmin gives; Keras counts epochs from 1 (Epoch 1/15), so add 1.",
+    "04.1.late": "at that epoch the validation loss has already gone up: the question asks for its lowest point, the "
+                 "last epoch before it climbs.",
+    "04.1.accuracy": "that is where the validation accuracy peaks. On a small validation set the accuracy is noisy "
+                     "(it moves by one picture at a time); the validation loss shows the turn more clearly, as the "
+                     "book reads it.",
+    "04.1.last": "the training accuracy and loss keep improving to the last epoch: that is exactly what overfitting "
+                 "looks like. The turning point shows on the validation curves.",
+    "04.2.right": "{truth}: the last Conv2D drops to 3·3·128·64 + 64 = 73,792 and Flatten to 7·7·64 = 3,136 inputs, "
+                  "so Dense(512) has 1,606,144. Halving the last layer's filters halves the Dense layer, which holds "
+                  "most of the weights.",
+    "04.2.baseline": "that is the baseline's count ({baseline}); the variant has 64 filters in its last Conv2D.",
+    "04.2.dense_same": "the last Conv2D is right, but the Dense layer shrinks too: Flatten now gives 7·7·64 = 3,136 "
+                       "inputs instead of 6,272.",
+    "04.2.conv_same": "the Dense layer is right, but the last Conv2D has fewer weights too: 3·3·128·64 + 64.",
+    "04.2.no_bias": "those are the weights without the biases: every filter and every Dense unit has one.",
+    "04.2.dense_only": "that is the Dense(512) layer alone; the question asks for the whole network.",
+    "04.2.no_output": "the output layer Dense(1) has 512 weights and a bias too.",
+    "04.3.form": "give both numbers as a pair: (batches with batch 25, batches with batch 32)",
+    "04.3.right": "({first}, {second}): 2,000 / 25 = 80 batches exactly; 2,000 / 32 = 62.5, so 62 full batches and "
+                  "a last one of 16 pictures: 63. len(generator) says the same.",
+    "04.3.fraction": "a step is a whole batch: the half batch at the end is one more step (63).",
+    "04.3.floor": "62 batches of 32 leave 16 pictures out; Keras serves them as a last, smaller batch: 63.",
+    "04.3.book": "the book's steps_per_epoch=100 counted batches of an endless generator; one pass over the data is "
+                 "ceil(images / batch).",
+    "04.3.swapped": "the pair is the other way round: first batch 25, then batch 32.",
+    "04.3.second": "{first} is right for batch 25; for batch 32, 2,000 / 32 is not a whole number: a partial last "
+                   "batch counts as a batch.",
+    "04.3.other": "({first}, {second}): divide the 2,000 images by the batch size; a partial last batch counts as a "
+                  "batch.",
+    "04.4.text_number": "{answer} is text (in quotes): write the number itself, answer = {number}",
+    "04.4.name": "{answer} is a folder name; the labels flow_from_directory gives are the numbers 0 and 1",
+    "04.4.right": "{truth}: Keras numbers the class folders in alphabetical order, and 'puppies' comes before "
+                  "'tomcats'. Dogs are now 0 and the sigmoid's output is the probability of a cat.",
+    "04.4.range": "with class_mode='binary' a label is 0 or 1, not {value}.",
+    "04.4.animal": "Keras does not know which folder holds dogs: it numbers the folders in alphabetical order, and "
+                   "'puppies' < 'tomcats'. The label follows the name, not the animal.",
+})
+
+
 def check_epoch(answer):
     """04.1: the epoch with the lowest validation loss, counted from 1."""
-    value = as_int(answer, "an epoch number (a whole number)")
+    value = as_int(answer, "what.04.epoch")
     best = int(np.argmin(HISTORY["val_loss"])) + 1
     last = len(HISTORY["loss"])
     mistakes = [
-        (best - 1, "that is the index np.argmin gives; Keras counts epochs from 1 (Epoch 1/15), so add 1."),
-        (best + 1, ("at that epoch the validation loss has already gone up: the question asks for its lowest point, "
-         "the last epoch before it climbs.")),
-        (int(np.argmax(HISTORY["val_accuracy"])) + 1, ("that is where the validation accuracy peaks. On a small "
-         "validation set the accuracy is noisy (it moves by one picture at a time); the validation loss shows the "
-         "turn more clearly, as the book reads it.")),
-        (last, ("the training accuracy and loss keep improving to the last epoch: that is exactly what overfitting "
-         "looks like. The turning point shows on the validation curves.")),
+        (best - 1, "04.1.index"),
+        (best + 1, "04.1.late"),
+        (int(np.argmax(HISTORY["val_accuracy"])) + 1, "04.1.accuracy"),
+        (last, "04.1.last"),
     ]
-    return judge_number(value, best, f"epoch {best}: the validation loss is lowest there ({min(HISTORY['val_loss'])}) "
-                        "and climbs afterwards while the training loss keeps falling; from then on the model "
-                        "learns its training pictures rather than cats and dogs.", mistakes)
+    return judge_number(value, best, "04.1.right", mistakes, {"best": best, "loss": min(HISTORY["val_loss"])})
 
 
 # ------------------------------------------------------------------------------- 04.2 a variant's parameters
@@ -78,24 +122,18 @@ def variant_counts(last_filters=64):
 
 
 def check_variant(answer):
-    """04.2: total parameters of listing 5.5 with 64 filters in the last Conv2D, counted by Keras."""
-    value = as_int(answer, "a parameter count (a whole number)")
+    """04.2: total parameters of listing 5.5 with 64 filters in the last Conv2D, counted by Keras; exact."""
+    value = as_int(answer, "what.04.params")
     truth, biases, baseline = variant_counts(64)
     mistakes = [
-        (baseline, "that is the baseline's count (3,453,121); the variant has 64 filters in its last Conv2D."),
-        (baseline - ops.conv_params(3, 3, 128, 128) + ops.conv_params(3, 3, 128, 64),
-         "the last Conv2D is right, but the Dense layer shrinks too: Flatten now gives 7·7·64 = 3,136 inputs "
-         "instead of 6,272."),
-        (baseline - ops.conv_params(1, 1, 6272, 512) + ops.conv_params(1, 1, 3136, 512),
-         "the Dense layer is right, but the last Conv2D has fewer weights too: 3·3·128·64 + 64."),
-        (truth - biases, "those are the weights without the biases: every filter and every Dense unit has one."),
-        (ops.conv_params(1, 1, 3136, 512), "that is the Dense(512) layer alone; the question asks for the whole "
-         "network."),
-        (truth - 513, "the output layer Dense(1) has 512 weights and a bias too."),
+        (baseline, "04.2.baseline"),
+        (baseline - ops.conv_params(3, 3, 128, 128) + ops.conv_params(3, 3, 128, 64), "04.2.dense_same"),
+        (baseline - ops.conv_params(1, 1, 6272, 512) + ops.conv_params(1, 1, 3136, 512), "04.2.conv_same"),
+        (truth - biases, "04.2.no_bias"),
+        (ops.conv_params(1, 1, 3136, 512), "04.2.dense_only"),
+        (truth - 513, "04.2.no_output"),
     ]
-    return judge_number(value, truth, f"{truth:,}: the last Conv2D drops to 3·3·128·64 + 64 = 73,792 and Flatten to "
-                        "7·7·64 = 3,136 inputs, so Dense(512) has 1,606,144. Halving the last layer's filters "
-                        "halves the Dense layer, which holds most of the weights.", mistakes)
+    return judge_number(value, truth, "04.2.right", mistakes, {"truth": num(truth), "baseline": num(baseline)})
 
 
 # ------------------------------------------------------------------------------- 04.3 steps per epoch
@@ -109,26 +147,26 @@ def keras_steps(n_images, batch_size):
 
 def check_steps(answer):
     """04.3: batches per pass over 2,000 images with batch 25 and 32, against Keras' iterator."""
-    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        raise Unreadable("give both numbers as a pair: (batches with batch 25, batches with batch 32)")
-    values = tuple(as_number(v, "a number of batches") for v in answer)
+    try:
+        items = as_sequence(answer, "what.04.pair")
+    except Unreadable:
+        raise Unreadable("04.3.form") from None
+    if len(items) != 2:
+        raise Unreadable("04.3.form")
+    values = tuple(as_number(v, "what.04.batches") for v in items)
     truth = (keras_steps(2000, 25), keras_steps(2000, 32))
+    fields = {"first": num(values[0]), "second": num(values[1])}
     if values == truth:
-        return right(f"{truth}: 2,000 / 25 = 80 batches exactly; 2,000 / 32 = 62.5, so 62 full batches and a last one "
-                     "of 16 pictures: 63. len(generator) says the same.")
+        return right("04.3.right", **fields)
     found = first_match(values, [
-        ((2000 / 25, 2000 / 32), "a step is a whole batch: the half batch at the end is one more step (63)."),
-        ((2000 // 25, 2000 // 32), ("62 batches of 32 leave 16 pictures out; Keras serves them as a last, smaller "
-         "batch: 63.")),
-        ((100, 100), ("the book's steps_per_epoch=100 counted batches of an endless generator; one pass over the "
-         "data is ceil(images / batch).")),
-        (truth[::-1], "the pair is the other way round: first batch 25, then batch 32."),
+        ((2000 / 25, 2000 / 32), "04.3.fraction"),
+        ((2000 // 25, 2000 // 32), "04.3.floor"),
+        ((100, 100), "04.3.book"),
+        (truth[::-1], "04.3.swapped"),
     ])
     if found:
-        return wrong(found)
-    if values[0] == truth[0]:
-        return wrong(f"{values[0]:g} is right for batch 25; for batch 32, 2,000 / 32 is not a whole number.")
-    return wrong(f"{values}: divide the 2,000 images by the batch size; a partial last batch counts as a batch.")
+        return wrong(found, **fields)
+    return wrong("04.3.second" if values[0] == truth[0] else "04.3.other", **fields)
 
 
 # ------------------------------------------------------------------------------- 04.4 labels from folders
@@ -149,16 +187,17 @@ def label_of(folder, folders=("puppies", "tomcats")):
 def check_label(answer):
     """04.4: the label of a dog once the folders are renamed, as Keras gives it."""
     if isinstance(answer, str):
-        raise Unreadable(f"{answer!r} is a name; the labels flow_from_directory gives are the numbers 0 and 1")
-    value = as_int(answer, "a label, 0 or 1")
+        cleaned = answer.strip()
+        if cleaned.lstrip("-").isdigit():
+            raise Unreadable("04.4.text_number", answer=repr(answer), number=int(cleaned))
+        raise Unreadable("04.4.name", answer=repr(answer))
+    value = as_int(answer, "what.04.label")
     truth = label_of("puppies")
     if value == truth:
-        return right(f"{truth}: Keras numbers the class folders in alphabetical order, and 'puppies' comes before "
-                     "'tomcats'. Dogs are now 0 and the sigmoid's output is the probability of a cat.")
+        return right("04.4.right", truth=truth)
     if value not in (0, 1):
-        return wrong(f"with class_mode='binary' a label is 0 or 1, not {value}.")
-    return wrong("Keras does not know which folder holds dogs: it numbers the folders in alphabetical order, and "
-                 "'puppies' < 'tomcats'. The label follows the name, not the animal.")
+        return wrong("04.4.range", value=num(value))
+    return wrong("04.4.animal")
 
 
 exercise(

@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import ops
 from .core import (Unreadable, as_array, as_callable, as_int, as_shape, call, exercise, judge_number, judge_shape,
-                   right, same, unanswered, wrong)
+                   messages, num, right, same, say, unanswered, wrong)
 
 NOTEBOOK = "01"
 FILE = "01_convolution.ipynb"
@@ -23,7 +23,6 @@ solution (all of them are in `solutions/01_convolution_solutions.ipynb`).
 
 Key terms: 합성곱 (convolution), 특성 맵 (feature map), 패딩 (padding), 스트라이드 (stride)."""
 
-LAYER = {"filters": 16, "kernel_size": 5, "strides": 2, "padding": "same"}
 INPUT = (64, 64, 3)
 
 
@@ -44,47 +43,89 @@ def conv_param_count(filters=16, kernel_size=5, c_in=3):
     return layer.count_params()
 
 
+messages({
+    "what.01.params": "a parameter count (a whole number)",
+    "01.1.right": "{truth}: 'same' padding keeps 64, the stride of 2 halves it (⌈64 / 2⌉ = 32), and the depth is the "
+                  "number of filters. Keras' Conv2D says the same.",
+    "01.1.valid": "that is the 'valid' size, ⌊(64 − 5) / 2⌋ + 1 = 30. With padding='same' the border is padded so "
+                  "that only the stride shrinks the map: ⌈64 / 2⌉ per side.",
+    "01.1.stride1": "that is the size with stride 1: 'same' padding keeps 64, and then the stride of 2 moves the "
+                    "window 2 pixels at a time, which halves it.",
+    "01.1.valid_stride1": "that is a stride-1 'valid' convolution (64 − 5 + 1 = 60): here the padding is 'same' and "
+                          "the stride 2.",
+    "01.1.valid_depth": "that is the 'valid' size (30) and the input's depth (3): with padding='same' each side is "
+                        "⌈64 / 2⌉ = 32, and the depth of a Conv2D's output is its number of filters, 16.",
+    "01.1.depth": "height and width are right, but the depth of a Conv2D's output is its number of filters (16), not "
+                  "the input's 3 channels.",
+    "01.1.channels_first": "Keras puts the channels last: (height, width, depth).",
+    "01.2.right": "{truth} = (5·5·3 + 1)·16, as Keras counts: stride and padding change the output's size, not the "
+                  "number of weights.",
+    "01.2.bias": "those are the weights only: each of the 16 filters also has one bias (+ 16).",
+    "01.2.depth": "each filter spans the whole input depth: 5 x 5 x 3 weights per filter, not 5 x 5.",
+    "01.2.one_filter": "that is one filter; the layer has 16.",
+    "01.2.outputs": "that is the number of values in the output feature map. Weights are shared by every position, "
+                    "so neither the stride, the padding nor the picture size changes the count.",
+    "01.2.per_position": "weights are shared by every position: count them once, not once per output position.",
+    "01.2.kernel3": "the kernel is 5 x 5 here (kernel_size=5), not 3 x 3.",
+})
+
+
 def check_shape(answer):
     """01.1: the Conv2D's output shape against Keras, with the shapes of typical slips."""
     shape = as_shape(answer, 3)
     truth = conv_shape()
     mistakes = [
-        (conv_shape(padding="valid"), ("that is the 'valid' size, ⌊(64 − 5) / 2⌋ + 1 = 30. With padding='same' "
-         "the border is padded so that only the stride shrinks the map: ⌈64 / 2⌉ per side.")),
-        (conv_shape(strides=1), ("that is the size with stride 1: 'same' padding keeps 64, and then the stride of 2 "
-         "moves the window 2 pixels at a time, which halves it.")),
-        (conv_shape(strides=1, padding="valid"), ("that is a stride-1 'valid' convolution (64 − 5 + 1 = 60): "
-         "here the padding is 'same' and the stride 2.")),
-        (truth[:2] + (INPUT[2],), ("height and width are right, but the depth of a Conv2D's output is its number "
-         "of filters (16), not the input's 3 channels.")),
-        ((truth[2],) + truth[:2], "Keras puts the channels last: (height, width, depth)."),
+        (conv_shape(padding="valid"), "01.1.valid"),
+        (conv_shape(strides=1), "01.1.stride1"),
+        (conv_shape(strides=1, padding="valid"), "01.1.valid_stride1"),
+        (conv_shape(padding="valid")[:2] + (INPUT[2],), "01.1.valid_depth"),
+        (truth[:2] + (INPUT[2],), "01.1.depth"),
+        ((truth[2],) + truth[:2], "01.1.channels_first"),
     ]
-    return judge_shape(shape, truth, f"{truth}: 'same' padding keeps 64, the stride of 2 halves it (⌈64 / 2⌉ = 32), "
-                       "and the depth is the number of filters. Keras' Conv2D says the same.", mistakes)
+    return judge_shape(shape, truth, "01.1.right", mistakes, {"truth": truth})
 
 
 def check_params(answer):
     """01.2: the Conv2D's parameter count against Keras."""
-    value = as_int(answer, "a parameter count (a whole number)")
+    value = as_int(answer, "what.01.params")
     truth = conv_param_count()
     k, c_in, f = 5, 3, 16
     mistakes = [
-        (k * k * c_in * f, "those are the weights only: each of the 16 filters also has one bias (+ 16)."),
-        (k * k * f + f, "each filter spans the whole input depth: 5 x 5 x 3 weights per filter, not 5 x 5."),
-        (k * k * c_in + 1, "that is one filter; the layer has 16."),
-        (32 * 32 * f, ("that is the number of values in the output feature map. Weights are shared by every "
-         "position, so neither the stride, the padding nor the picture size changes the count.")),
-        ((k * k * c_in + 1) * f * 32 * 32, ("weights are shared by every position: count them once, not once per "
-         "output position.")),
-        (3 * 3 * c_in * f + f, "the kernel is 5 x 5 here (kernel_size=5), not 3 x 3."),
+        (k * k * c_in * f, "01.2.bias"),
+        (k * k * f + f, "01.2.depth"),
+        (k * k * c_in + 1, "01.2.one_filter"),
+        (32 * 32 * f, "01.2.outputs"),
+        ((k * k * c_in + 1) * f * 32 * 32, "01.2.per_position"),
+        (3 * 3 * c_in * f + f, "01.2.kernel3"),
     ]
-    return judge_number(value, truth, f"{truth:,} = (5·5·3 + 1)·16, as Keras counts: stride and padding change the "
-                        "output's size, not the number of weights.", mistakes)
+    return judge_number(value, truth, "01.2.right", mistakes, {"truth": num(truth)})
 
 
 # ------------------------------------------------------------------------------- 01.3 stride-2 convolution
 
 CONV_CASES = [((7, 7), (3, 3)), ((8, 9), (3, 3)), ((10, 6), (2, 4)), ((5, 5), (5, 5))]
+
+messages({
+    "what.01.output": "the 2D output",
+    "01.3.right": "on 4 hidden images (some not square, one as small as its kernel) your function gives what Keras' "
+                  "Conv2D(1, kernel.shape, strides=2) gives.",
+    "01.3.raised": "on {where} your function raised {error}",
+    "01.3.none": "conv2d_stride2 returns None: write its body, ending with `return` and the output.",
+    "01.3.unreadable": "on {where} your function returned something that is not a 2D array: {why}.",
+    "01.3.where": "a {image} image and a {kernel} kernel",
+    "01.3.flipped": "you flipped the kernel (a textbook convolution); Keras, like every deep learning library, "
+                    "slides it as it is (a cross-correlation).",
+    "01.3.transposed": "rows and columns of the kernel are swapped somewhere (you used kernel.T, or kernel[j, i]): "
+                       "output (i, j) multiplies image[2·i + a, 2·j + b] by kernel[a, b].",
+    "01.3.values": "right shape, wrong values: on {where}, output ({i}, {j}) is {got} where Keras gives {want}. That "
+                   "output is the sum of the window starting at row {row}, column {col}, times the kernel.",
+    "01.3.shape_stride1": "on {where}, your output {got} has the size of a stride-1 convolution: move the window 2 "
+                          "cells at a time.",
+    "01.3.shape_swapped": "on {where}, your output {got} has height and width swapped; it should be {want}.",
+    "01.3.shape_same": "on {where}, your output {got} has the 'same' size ⌈n / 2⌉; with 'valid' the window must fit "
+                       "inside the image: ⌊(n − k) / 2⌋ + 1 gives {want}.",
+    "01.3.shape_other": "on {where}, your output has shape {got}; ⌊(n − k) / 2⌋ + 1 per axis gives {want}.",
+})
 
 
 def keras_conv2d(image, kernel, stride=2):
@@ -106,49 +147,60 @@ def check_conv(answer):
     """01.3: the learner's stride-2 convolution against Keras' Conv2D on hidden inputs."""
     fn = as_callable(answer, "conv2d_stride2")
     for image, kernel in conv_cases():
-        where = f"a {image.shape[0]}x{image.shape[1]} image and a {kernel.shape[0]}x{kernel.shape[1]} kernel"
+        where = say("01.3.where", image=f"{image.shape[0]}x{image.shape[1]}",
+                    kernel=f"{kernel.shape[0]}x{kernel.shape[1]}")
         out, error = call(fn, image, kernel)
         if error:
-            return wrong(f"on {where} your function raised {error}")
+            return wrong("01.3.raised", where=where, error=error)
         if out is None:
-            return unanswered("conv2d_stride2 returns None: write its body, ending with `return` and the output.")
+            return unanswered("01.3.none")
         try:
-            out = as_array(out, 2, "the 2D output")
+            out = as_array(out, 2, "what.01.output")
         except Unreadable as why:
-            return wrong(f"on {where}: {why}.")
+            return wrong("01.3.unreadable", where=where, why=why)
         truth = keras_conv2d(image, kernel)
         if out.shape != truth.shape:
-            return wrong(f"on {where}, " + shape_slip(out.shape, truth.shape, image.shape, kernel.shape))
+            return shape_slip(where, out.shape, truth.shape, image.shape, kernel.shape)
         if same(out, truth, 1e-4):
             continue
         if same(out, keras_conv2d(image, kernel[::-1, ::-1]), 1e-4):
-            return wrong("you flipped the kernel (a textbook convolution); Keras, like every deep learning "
-                         "library, slides it as it is (a cross-correlation).")
-        if same(out, keras_conv2d(image.T, kernel.T).T, 1e-4) and not same(out, truth, 1e-4):
-            return wrong("rows and columns are swapped somewhere: the window for output (i, j) starts at "
-                         "row 2·i, column 2·j.")
+            return wrong("01.3.flipped")
+        if kernel.shape[0] == kernel.shape[1] and same(out, keras_conv2d(image, kernel.T), 1e-4):
+            return wrong("01.3.transposed")
         i, j = np.unravel_index(np.argmax(np.abs(out - truth)), out.shape)
-        return wrong(f"right shape, wrong values: on {where}, output ({i}, {j}) is {out[i, j]:.3f} where Keras "
-                     f"gives {truth[i, j]:.3f}. That output is the sum of the 2·{i}, 2·{j} window times the kernel.")
-    return right("on 4 hidden images (some not square, one as small as its kernel) your function gives what "
-                 "Keras' Conv2D(1, kernel.shape, strides=2) gives.")
+        return wrong("01.3.values", where=where, i=i, j=j, got=f"{out[i, j]:.3f}", want=f"{truth[i, j]:.3f}",
+                     row=2 * i, col=2 * j)
+    return right("01.3.right")
 
 
-def shape_slip(got, want, image_shape, kernel_shape):
+def shape_slip(where, got, want, image_shape, kernel_shape):
     """What an output shape of the wrong size reveals about a stride-2 'valid' convolution."""
     stride1 = tuple(n - k + 1 for n, k in zip(image_shape, kernel_shape))
     same_size = tuple(-(-n // 2) for n in image_shape)
-    if got == stride1:
-        return f"your output {got} has the size of a stride-1 convolution: move the window 2 cells at a time."
-    if got == want[::-1]:
-        return f"your output {got} has height and width swapped; it should be {want}."
-    if got == same_size:
-        return (f"your output {got} has the 'same' size ⌈n / 2⌉; with 'valid' the window must fit inside the "
-                f"image: ⌊(n − k) / 2⌋ + 1 gives {want}.")
-    return f"your output has shape {got}; ⌊(n − k) / 2⌋ + 1 per axis gives {want}."
+    key = ("01.3.shape_stride1" if got == stride1 else "01.3.shape_swapped" if got == want[::-1]
+           else "01.3.shape_same" if got == same_size else "01.3.shape_other")
+    return wrong(key, where=where, got=got, want=want)
 
 
 # ------------------------------------------------------------------------------- 01.4 horizontal edges
+
+messages({
+    "what.01.kernel": "a 3x3 kernel",
+    "01.4.size": "the kernel has shape {shape}; a 3x3 kernel is asked for",
+    "01.4.zero": "an all-zero kernel answers nothing at all: it needs weights that differ from top to bottom.",
+    "01.4.vertical": "that kernel finds vertical edges (like the notebook's Sobel x): it compares left with right. "
+                     "Transpose it (kernel.T) to compare top with bottom.",
+    "01.4.blind": "a horizontal edge gives 0 with this kernel, so it does not find horizontal edges: each of its "
+                  "rows sums to 0, and a horizontal edge is constant along rows. Give the top rows and the bottom "
+                  "rows sums of opposite signs.",
+    "01.4.flat": "it answers flat areas (a flat gray patch gives {flat}): its values sum to {total}. Make them sum to "
+                 "0, so equal pixels cancel out.",
+    "01.4.vertical_too": "it answers vertical edges too ({vertical}, against {horizontal} for a horizontal one). Make "
+                         "every column sum to 0: then left-right changes cancel and only top-bottom changes remain.",
+    "01.4.right": "a horizontal edge gives {horizontal}, a vertical edge and a flat area give 0. (With rows (1, 2, 1), "
+                  "(0, 0, 0), (−1, −2, −1) this is the Sobel y filter.)",
+})
+
 
 def edge_images(n=9):
     """(horizontal edge, vertical edge, flat) test pictures: dark above bright, dark left of bright, gray."""
@@ -163,26 +215,23 @@ def responses(kernel):
 
 
 def check_kernel(answer):
-    """01.4: a 3x3 kernel that answers horizontal edges, and neither flat areas nor vertical edges."""
-    kernel = as_array(answer, 2, "a 3x3 kernel")
+    """01.4: a 3x3 kernel with a non-zero response on a horizontal edge and none on flat areas or vertical edges."""
+    kernel = as_array(answer, 2, "what.01.kernel")
     if kernel.shape != (3, 3):
-        raise Unreadable(f"the kernel has shape {kernel.shape}; a 3x3 kernel is asked for")
+        raise Unreadable("01.4.size", shape=kernel.shape)
     h, v, f = responses(kernel)
-    scale = max(h, v, np.abs(kernel).sum())
+    scale = float(np.abs(kernel).sum())
     if scale == 0:
-        return wrong("an all-zero kernel answers nothing at all: it needs weights that differ from top to bottom.")
-    flat, vertical = f > 0.05 * scale, v > 0.05 * scale
-    if h <= 0.05 * scale and vertical:
-        return wrong("that kernel finds vertical edges (like the notebook's Sobel x): it compares left with "
-                     "right. Transpose it (kernel.T) to compare top with bottom.")
-    if flat:
-        return wrong(f"it answers flat areas too (a flat gray patch gives {f:.2f}): its values sum to "
-                     f"{kernel.sum():g}. Make them sum to 0, so equal pixels cancel out.")
-    if vertical:
-        return wrong(f"it answers vertical edges too ({v:.2f}, against {h:.2f} for a horizontal one). Make every "
-                     "column sum to 0: then left-right changes cancel and only top-bottom changes remain.")
-    return right(f"a horizontal edge gives {h:.2f}, a vertical edge and a flat area give 0. (With rows "
-                 "(1, 2, 1), (0, 0, 0), (−1, −2, −1) this is the Sobel y filter.)")
+        return wrong("01.4.zero")
+    tiny = 1e-6 * scale  # rounding only: 0 means 0
+    if h <= tiny:
+        return wrong("01.4.vertical" if v > tiny and f <= tiny else "01.4.flat" if f > tiny else "01.4.blind",
+                     flat=num(f), total=num(kernel.sum()))
+    if f > tiny:
+        return wrong("01.4.flat", flat=num(f), total=num(kernel.sum()))
+    if v > tiny:
+        return wrong("01.4.vertical_too", vertical=num(v), horizontal=num(h))
+    return right("01.4.right", horizontal=num(h))
 
 
 exercise(

@@ -1,4 +1,5 @@
 """Exercises for notebook 03 (the data set): split sizes and indices, near-duplicates, counting the split."""
+import numbers
 import random
 import re
 from functools import cache
@@ -6,7 +7,8 @@ from pathlib import Path
 
 from .. import config, data
 from ..data.split import plan_split
-from .core import Unreadable, as_choices, as_int, as_int_tuple, exercise, first_match, judge_number, right, wrong
+from .core import (Unreadable, as_int, as_int_tuple, as_sequence, exercise, first_match, judge_choice, judge_number,
+                   messages, num, plain, right, wrong)
 
 NOTEBOOK = "03"
 FILE = "03_dataset.ipynb"
@@ -43,20 +45,53 @@ def ratio_sizes(per_class=PER_CLASS):
     return {split: round(per_class * share) for split, share in RATIOS.items()}
 
 
+messages({
+    "what.03.pictures": "a number of pictures",
+    "what.03.files": "a number of files (a whole number)",
+    "what.03.pair": "a pair (first index, last index)",
+    "unit.files": " files",
+    "03.1.keys": "the dict's keys are {keys}; use exactly 'train', 'validation', 'test'",
+    "03.1.form": 'give a dict {{"train": ..., "validation": ..., "test": ...}} (or the three numbers in that order)',
+    "03.1.fractions": "those are fractions: give numbers of pictures, e.g. 2,000 x 0.70",
+    "03.1.right": "{truth} per class: 70 %, 15 % and 15 % of 2,000; 2,800 / 600 / 600 pictures in all.",
+    "03.1.totals": "those are the totals of both classes; each class folder (train/cats, train/dogs, ...) gets half.",
+    "03.1.book": "those are the book's sizes (50 / 25 / 25 %); the question asks for 70 / 15 / 15.",
+    "03.1.halves": "that is half of each: 2,000 is already the count per class.",
+    "03.1.sum": "your three numbers add up to {total}; the 2,000 pictures of a class are all used.",
+    "03.1.ratio": "the numbers add up to 2,000 but not in the ratio 70 / 15 / 15: multiply 2,000 by each share.",
+    "03.2.names": "give two indices (first, last), or two file names like 'cat.1400.jpg'",
+    "03.2.dogs": "the question is about the cats: cat.N.jpg",
+    "03.2.right": "cat.{first}.jpg to cat.{last}.jpg: the 300 files after the 1,400 training cats; the test cats "
+                  "follow from cat.1700.jpg.",
+    "03.2.end": "the end is one too far: 300 files starting at 1,400 end at 1,699 (a Python slice [1400:1700] stops "
+                "before 1700).",
+    "03.2.from1": "Kaggle's files are numbered from 0 (cat.0.jpg is the first), so the 1,400 training cats are "
+                  "0-1399.",
+    "03.2.book": "those are the book's validation cats (1,000 training pictures); here 1,400 go to training.",
+    "03.2.from0": "the split takes files in index order: validation starts after the 1,400 training cats.",
+    "03.2.both": "indices count per class: cat.N and dog.N run side by side from 0.",
+    "03.2.other": "({first}, {last}) is not where the split puts them: first the training cats, then the "
+                  "validation cats, in index order.",
+})
+
+
 def read_sizes(answer):
-    """A {train, validation, test} dict of ints from a dict or a (train, validation, test) sequence."""
+    """A {train, validation, test} dict of ints from a dict or a (train, validation, test) sequence or array."""
     if isinstance(answer, dict):
         keys = set(answer)
         if keys != set(config.SPLITS):
-            raise Unreadable(f"the dict's keys are {sorted(map(str, keys))}; use exactly 'train', 'validation', 'test'")
-        values = [answer[s] for s in config.SPLITS]
-    elif isinstance(answer, (tuple, list)) and len(answer) == 3:
-        values = list(answer)
+            raise Unreadable("03.1.keys", keys=sorted(map(str, keys)))
+        values = [plain(answer[s]) for s in config.SPLITS]
     else:
-        raise Unreadable('give a dict {"train": ..., "validation": ..., "test": ...}')
-    if all(isinstance(v, float) and 0 < v < 1 for v in values):
-        raise Unreadable("those are fractions: give numbers of pictures, e.g. 2,000 x 0.70")
-    return dict(zip(config.SPLITS, (as_int(v, "a number of pictures") for v in values)))
+        try:
+            values = as_sequence(answer, "what.03.pictures")
+        except Unreadable:
+            raise Unreadable("03.1.form") from None
+        if len(values) != 3:
+            raise Unreadable("03.1.form")
+    if all(isinstance(v, numbers.Real) and 0 < v < 1 for v in values):
+        raise Unreadable("03.1.fractions")
+    return dict(zip(config.SPLITS, (as_int(v, "what.03.pictures") for v in values)))
 
 
 def check_sizes(answer):
@@ -64,32 +99,30 @@ def check_sizes(answer):
     sizes = read_sizes(answer)
     truth = {s: len(plan_split(source_names(), custom_profile(ratio_sizes()))[(s, "cats")]) for s in config.SPLITS}
     if sizes == truth:
-        return right(f"{truth} per class: 70 %, 15 % and 15 % of 2,000; 2,800 / 600 / 600 pictures in all.")
+        return right("03.1.right", truth=truth)
     as_list = [sizes[s] for s in config.SPLITS]
     found = first_match(as_list, [
-        ([2 * truth[s] for s in config.SPLITS], ("those are the totals of both classes; each class folder "
-         "(train/cats, train/dogs, ...) gets half.")),
-        ([1000, 500, 500], "those are the book's sizes (50 / 25 / 25 %); the question asks for 70 / 15 / 15."),
-        ([truth[s] // 2 for s in config.SPLITS], "that is half of each: 2,000 is already the count per class."),
+        ([2 * truth[s] for s in config.SPLITS], "03.1.totals"),
+        ([1000, 500, 500], "03.1.book"),
+        ([truth[s] // 2 for s in config.SPLITS], "03.1.halves"),
     ])
     if found:
         return wrong(found)
     total = sum(as_list)
-    if total != PER_CLASS:
-        return wrong(f"your three numbers add up to {total:,}; the 2,000 pictures of a class are all used.")
-    return wrong("the numbers add up to 2,000 but not in the ratio 70 / 15 / 15: multiply 2,000 by each share.")
+    return wrong("03.1.sum", total=num(total)) if total != PER_CLASS else wrong("03.1.ratio")
 
 
 def read_range(answer):
     """(first, last) indices from ints or from Kaggle file names like 'cat.1400.jpg'."""
-    if isinstance(answer, (tuple, list)) and len(answer) == 2 and all(isinstance(a, str) for a in answer):
-        found = [re.fullmatch(r"\s*(cat|dog)\.(\d+)\.jpe?g\s*", a) for a in answer]
+    items = as_sequence(answer, "what.03.pair") if not isinstance(answer, str) else None
+    if items and len(items) == 2 and all(isinstance(a, str) for a in items):
+        found = [re.fullmatch(r"\s*(cat|dog)\.(\d+)\.jpe?g\s*", a) for a in items]
         if not all(found):
-            raise Unreadable("give two indices (first, last), or two file names like 'cat.1400.jpg'")
+            raise Unreadable("03.2.names")
         if any(f[1] == "dog" for f in found):
-            raise Unreadable("the question is about the cats: cat.N.jpg")
+            raise Unreadable("03.2.dogs")
         return tuple(int(f[2]) for f in found)
-    return as_int_tuple(answer, 2, "a pair (first index, last index)")
+    return as_int_tuple(answer, 2, "what.03.pair")
 
 
 def check_range(answer):
@@ -98,20 +131,15 @@ def check_range(answer):
     plan = plan_split(source_names(), custom_profile(ratio_sizes()))[("validation", "cats")]
     truth = tuple(int(p.name.split(".")[1]) for p in (plan[0], plan[-1]))
     if (first, last) == truth:
-        return right(f"cat.{truth[0]}.jpg to cat.{truth[1]}.jpg: the 300 files after the 1,400 training cats; the "
-                     "test cats follow from cat.1700.jpg.")
+        return right("03.2.right", first=truth[0], last=truth[1])
     found = first_match((first, last), [
-        ((truth[0], truth[1] + 1), ("the end is one too far: 300 files starting at 1,400 end at 1,699 (a Python "
-         "slice [1400:1700] stops before 1700).")),
-        ((truth[0] + 1, truth[1] + 1), ("Kaggle's files are numbered from 0 (cat.0.jpg is the first), so the 1,400 "
-         "training cats are 0-1399.")),
-        ((1000, 1499), "those are the book's validation cats (1,000 training pictures); here 1,400 go to training."),
-        ((0, truth[1] - truth[0]), ("the split takes files in index order: validation starts after the 1,400 "
-         "training cats.")),
-        ((2 * truth[0], 2 * truth[1] + 1), "indices count per class: cat.N and dog.N run side by side from 0."),
+        ((truth[0], truth[1] + 1), "03.2.end"),
+        ((truth[0] + 1, truth[1] + 1), "03.2.from1"),
+        ((1000, 1499), "03.2.book"),
+        ((0, truth[1] - truth[0]), "03.2.from0"),
+        ((2 * truth[0], 2 * truth[1] + 1), "03.2.both"),
     ])
-    return wrong(found or f"({first}, {last}) is not where the split puts them: first the training cats, then "
-                 "the validation cats, in index order.")
+    return wrong(found or "03.2.other", first=first, last=last)
 
 
 # ------------------------------------------------------------------------------- 03.3 near-duplicates
@@ -123,6 +151,27 @@ CHOICES = {
     "c": "The validation accuracy comes out lower: near-copies confuse the model.",
     "d": "The split stops with an error about duplicate pictures.",
 }
+
+messages({
+    "03.3.right": "with 2,000 cats in bursts of 5, a random 1,000 / 500 split gives {random} of the validation cats a "
+                  "sibling in training; the book's index blocks give {blocks}. The model is partly validated on "
+                  "pictures it has as good as seen: the score flatters it.",
+    "03.3.a": "random files are a fair sample only when pictures are independent. With bursts, a picture and its "
+              "near-copy land in different folders, and validation measures memory, not generalisation.",
+    "03.3.c": "the model is not confused by near-copies: it recognises them, having trained on their siblings. That "
+              "makes the validation score too good, not too bad.",
+    "03.3.d": "nothing checks for near-duplicates: the split copies files by name and runs fine, which is why this "
+              "mistake is easy to miss.",
+    "03.4.no_data": "there is no prepared split to compare with: run the cells above (or `make data`) first",
+    "03.4.right": "{files} files: ({train} + {validation} + {test}) per class x 2 classes in the {profile} profile, "
+                  "as the folders on disk hold.",
+    "03.4.stale": "that is what the {profile} profile asks for, but the split on disk holds {files}: it was made for "
+                  "another profile. Run `make data` (or the cells above) to rebuild it.",
+    "03.4.one_class": "that is the files of one class, or of the two training folders ({train} cats + {train} "
+                      "dogs): the split holds both classes, each in three folders, train, validation and test.",
+    "03.4.no_test": "the test folder counts too.",
+    "03.4.other_profile": "that is the {other} profile; the banner at the top says this notebook runs {profile}.",
+})
 
 
 @cache
@@ -147,44 +196,35 @@ def leaked_share(burst=5, seed=config.SEED):
 
 def check_duplicates(answer):
     """03.3: the near-duplicate trap, with the leak measured on a simulated source."""
-    choice = as_choices(answer, CHOICES)
-    if choice == "b":
-        rand, block = leaked_share()
-        return right(f"with 2,000 cats in bursts of 5, a random 1,000 / 500 split gives {rand:.0%} of the "
-                     f"validation cats a sibling in training; the book's index blocks give {block:.0%}. The model is "
-                     "partly validated on pictures it has as good as seen: the score flatters it.")
-    return wrong({
-        "a": "random files are a fair sample only when pictures are independent. With bursts, a picture and its "
-             "near-copy land in different folders, and validation measures memory, not generalisation.",
-        "c": "the model is not confused by near-copies: it recognises them, having trained on their siblings. That "
-             "makes the validation score too good, not too bad.",
-        "d": "nothing checks for near-duplicates: the split copies files by name and runs fine, which is why this "
-             "mistake is easy to miss.",
-    }[choice])
+    rand, block = leaked_share()
+    return judge_choice(answer, CHOICES, "b", "03.3.right", {k: f"03.3.{k}" for k in "acd"},
+                        random=f"{rand:.0%}", blocks=f"{block:.0%}")
 
 
 def check_count(answer):
     """03.4: total images of the active profile's split, against the files on disk."""
-    value = as_int(answer, "a number of files (a whole number)")
+    value = as_int(answer, "what.03.files")
     counts = data.split_counts()
     on_disk = sum(n for per in counts.values() for n in per.values())
     if on_disk == 0:
-        raise Unreadable("there is no prepared split to compare with: run the cells above (or `make data`) first")
+        raise Unreadable("03.4.no_data")
     profile = config.get_profile()
+    fields = {"files": num(on_disk), "train": num(profile.train), "validation": num(profile.validation),
+              "test": num(profile.test), "profile": profile.name}
     if value == on_disk:
-        return right(f"{on_disk} files: ({profile.train} + {profile.validation} + {profile.test}) per class x 2 "
-                     f"classes in the {profile.name} profile, as the folders on disk hold.")
-    from_profile = 2 * profile.per_class
-    if value == from_profile:
-        return wrong(f"that is what the {profile.name} profile asks for, but the split on disk holds {on_disk}: "
-                     "it was made for another profile. Run `make data` (or the cells above) to rebuild it.")
-    other = {p.name: 2 * p.per_class for p in config.PROFILES.values() if p.name != profile.name}
-    mistakes = [(profile.per_class, "that is one class: the split holds cats and dogs."),
-                (2 * profile.train, "that is the training folder only; validation and test are part of the split."),
-                (2 * (profile.train + profile.validation), "the test folder counts too.")]
-    mistakes += [(n, (f"that is the {name} profile; the banner at the top says this notebook runs "
-                  f"{profile.name}.")) for name, n in other.items()]
-    return judge_number(value, on_disk, "", mistakes, " files")
+        return right("03.4.right", **fields)
+    if value == 2 * profile.per_class:
+        return wrong("03.4.stale", **fields)
+    mistakes = [(2 * (profile.train + profile.validation), "03.4.no_test")]
+    if profile.per_class == 2 * profile.train:  # every course profile: one class = both training folders
+        mistakes.append((profile.per_class, "03.4.one_class"))
+    found = first_match(value, mistakes)
+    if found:
+        return wrong(found, **fields)
+    for other in config.PROFILES.values():
+        if other.name != profile.name and value == 2 * other.per_class:
+            return wrong("03.4.other_profile", other=other.name, profile=profile.name)
+    return judge_number(value, on_disk, "03.4.right", [], fields, "unit.files")
 
 
 exercise(

@@ -3,9 +3,9 @@ from functools import cache
 
 import numpy as np
 
-from .. import models
-from .core import (Unreadable, as_array, as_int, as_text, exercise, judge_choice, judge_number, judge_text, right,
-                   wrong)
+from .. import book, models
+from .core import (Unreadable, as_array, as_int, as_sequence, exercise, first_match, judge_choice, judge_number,
+                   messages, num, plain, right, same, say, wrong)
 
 NOTEBOOK = "06"
 FILE = "06_dropout_and_augmentation.ipynb"
@@ -17,20 +17,27 @@ from keras import layers
 from helpers import exercises"""
 INTRO = """## Exercises
 
-Five exercises on 드롭아웃 (dropout) and on augmenting only the training data; the last one asks for a sentence
-and shows a model answer. Replace each `...` with your answer
-and run the cell; `exercises.check` says whether it is right and, if not, what your answer reveals.
+Five exercises on 드롭아웃 (dropout) and on augmenting only the training data. Replace each `...` with your
+answer and run the cell; `exercises.check` says whether it is right and, if not, what your answer reveals.
 `exercises.hint("06.1")` gives a hint, `exercises.solution("06.1")` the worked solution (all of them are in
 `solutions/06_dropout_and_augmentation_solutions.ipynb`)."""
 
 
-def mnist_layers():
-    """Listing 5.1's MNIST convnet with its classifier, as a list of layers (no Input)."""
+def mnist_layers(units=64):
+    """Listing 5.1's MNIST convnet base with listing 5.2's classifier, as a list of layers (no Input)."""
     from keras import layers
     return [layers.Conv2D(32, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
             layers.Conv2D(64, (3, 3), activation="relu"), layers.MaxPooling2D((2, 2)),
             layers.Conv2D(64, (3, 3), activation="relu"), layers.Flatten(),
-            layers.Dense(64, activation="relu"), layers.Dense(10, activation="softmax")]
+            layers.Dense(units, activation="relu"), layers.Dense(10, activation="softmax")]
+
+
+@cache
+def mnist_counts():
+    """(features Flatten gives, parameters) of listings 5.1-5.2 on 28x28x1 digits, as Keras counts them."""
+    import keras
+    model = keras.Sequential([keras.Input(shape=(28, 28, 1))] + mnist_layers())
+    return int(model.layers[5].output.shape[-1]), model.count_params()
 
 
 def signature(layer):
@@ -48,45 +55,79 @@ def describe_layer(sig):
     return f"{sig[0]}({', '.join(map(str, sig[1:]))})"
 
 
+def model_input_shape(model):
+    """The model's input shape without the batch axis, or None when it has none yet (a Sequential without Input)."""
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):
+        return None
+    return tuple(inputs[0].shape[1:]) if inputs else None
+
+
+messages({
+    "06.1.kind": "{kind} is not a Keras model: build keras.Sequential([...]) (or a functional keras.Model)",
+    "06.1.input": "the model's input is {shape}: the MNIST digits are 28x28x1, keras.Input(shape=(28, 28, 1)).",
+    "06.1.dense512": "that classifier is notebook 02's (Flatten → Dense(512), there only to count parameters); "
+                     "listing 5.2's is Flatten → Dense(64, activation='relu') → Dense(10, activation='softmax').",
+    "06.1.layers": "apart from Dropout the layers must stay those of listings 5.1 and 5.2: layer {position} is "
+                   "{got}, expected {want}.",
+    "06.1.nothing": "nothing",
+    "06.1.none": "there is no Dropout layer: add layers.Dropout(0.5).",
+    "06.1.several": "{count} Dropout layers: the book adds one.",
+    "06.1.dense_dense": "between the two Dense layers works too, but the book drops the flattened features, before "
+                        "the first Dense: move it right after Flatten.",
+    "06.1.output": "after the output layer it would zero whole class probabilities at random: dropout goes before "
+                   "the classifier, right after Flatten.",
+    "06.1.feature_map": "on the last feature map it zeroes single positions of a channel, which neighbours largely "
+                        "replace; the book drops the flattened features: move it after Flatten.",
+    "06.1.elsewhere": "it sits between {before} and {after}; listing 5.13 puts it right after Flatten, before the "
+                      "first Dense layer.",
+    "06.1.the_input": "the input",
+    "06.1.rate": "the place is right; the book's rate is 0.5 (half of the features dropped), not {rate}.",
+    "06.1.right": "Dropout(0.5) right after Flatten: each training step zeroes half of the {features} flattened "
+                  "features, so the Dense(64) layer cannot lean on any one of them. Parameters: {params}, the same "
+                  "as without dropout.",
+})
+
+
 def check_dropout_model(answer):
-    """06.1: listing 5.1 with Dropout(0.5) where listing 5.13 puts it, compared layer by layer."""
+    """06.1: listings 5.1-5.2 with Dropout(0.5) where listing 5.13 puts it, compared layer by layer.
+
+    A Sequential with or without keras.Input and a functional model are read alike: by their layers in order.
+    """
     import keras
     if not isinstance(answer, keras.Model):
-        raise Unreadable(f"{type(answer).__name__} is not a Keras model: build keras.Sequential([...])")
-    if not answer.inputs or tuple(answer.inputs[0].shape[1:]) != (28, 28, 1):
-        shape = tuple(answer.inputs[0].shape[1:]) if answer.inputs else "unknown"
-        return wrong(f"the model's input is {shape}: start it with keras.Input(shape=(28, 28, 1)), the MNIST digits.")
-    got = [signature(layer) for layer in answer.layers]
+        raise Unreadable("06.1.kind", kind=type(answer).__name__)
+    shape = model_input_shape(answer)
+    if shape is not None and shape != (28, 28, 1):
+        return wrong("06.1.input", shape=shape)
+    got = [signature(layer) for layer in answer.layers if type(layer).__name__ != "InputLayer"]
     dropouts = [i for i, s in enumerate(got) if s[0] == "Dropout"]
     rest = [s for s in got if s[0] != "Dropout"]
     want = [signature(layer) for layer in mnist_layers()]
     if rest != want:
         diff = next((i for i, (g, w) in enumerate(zip(rest, want)) if g != w), min(len(rest), len(want)))
-        shown = describe_layer(rest[diff]) if diff < len(rest) else "nothing"
-        return wrong(f"apart from Dropout the layers must stay listing 5.1's: layer {diff + 1} is {shown}, "
-                     f"expected {describe_layer(want[diff]) if diff < len(want) else 'nothing'}.")
+        if diff < len(rest) and rest[diff] == signature(mnist_layers(512)[6]):
+            return wrong("06.1.dense512")
+        nothing = say("06.1.nothing")
+        return wrong("06.1.layers", position=diff + 1,
+                     got=describe_layer(rest[diff]) if diff < len(rest) else nothing,
+                     want=describe_layer(want[diff]) if diff < len(want) else nothing)
     if not dropouts:
-        return wrong("there is no Dropout layer: add layers.Dropout(0.5).")
+        return wrong("06.1.none")
     if len(dropouts) > 1:
-        return wrong(f"{len(dropouts)} Dropout layers: the book adds one.")
+        return wrong("06.1.several", count=len(dropouts))
     position, rate = dropouts[0], got[dropouts[0]][1]
-    before = got[position - 1][0] if position else "the input"
-    after = got[position + 1][0] if position + 1 < len(got) else "nothing"
+    before = got[position - 1][0] if position else None
+    after = got[position + 1][0] if position + 1 < len(got) else None
     if (before, after) != ("Flatten", "Dense"):
-        where = {("Dense", "Dense"): "between the two Dense layers works too, but the book drops the flattened "
-                 "features, before the first Dense: move it right after Flatten.",
-                 ("Dense", "nothing"): "after the output layer it would zero whole class probabilities at random: "
-                 "dropout goes before the classifier, right after Flatten.",
-                 ("Conv2D", "Flatten"): "on the last feature map it zeroes single positions of a channel, which "
-                 "neighbours largely replace; the book drops the flattened features: move it after Flatten."}
-        return wrong(where.get((before, after), f"it sits between {before} and {after}; listing 5.13 puts it "
-                               "right after Flatten, before the first Dense layer."))
+        key = {("Dense", "Dense"): "06.1.dense_dense", ("Dense", None): "06.1.output",
+               ("Conv2D", "Flatten"): "06.1.feature_map"}.get((before, after), "06.1.elsewhere")
+        return wrong(key, before=before or say("06.1.the_input"), after=after or say("06.1.nothing"))
     if not np.isclose(rate, 0.5):
-        return wrong(f"the place is right; the book's rate is 0.5 (half of the features dropped), not {rate:g}.")
-    features = answer.layers[position].input.shape[-1]
-    return right(f"Dropout(0.5) right after Flatten: each training step zeroes half of the {features} "
-                 f"flattened features, so the Dense(64) layer cannot lean on any one of them. "
-                 f"Parameters: {answer.count_params():,}, the same as without dropout.")
+        return wrong("06.1.rate", rate=num(rate))
+    features, params = mnist_counts()
+    return right("06.1.right", features=num(features), params=num(params))
 
 
 @cache
@@ -95,22 +136,33 @@ def added_params():
     return models.build_dropout_model().count_params() - models.build_baseline().count_params()
 
 
+messages({
+    "what.06.params": "a number of parameters (a whole number)",
+    "06.2.right": "{truth}: Keras counts {params} parameters with and without Dropout. Dropout only multiplies its "
+                  "input by a random mask of 0s and 2s while training.",
+    "06.2.half": "Dropout zeroes half of the 6,272 features at random at each step, but it learns nothing: it has no "
+                 "weights, and the Dense layer still has 6,272 inputs.",
+    "06.2.features": "the 6,272 features all still reach the Dense layer (half of them zeroed at each step); Dropout "
+                     "itself has no weights.",
+    "06.2.removed": "the Dense layer keeps all its weights: which features are dropped changes at every step, so "
+                    "every weight is still needed.",
+    "06.2.rate": "the rate 0.5 is a setting chosen by hand, not a trained parameter.",
+    "06.2.whole": "that is the whole model's count; the question asks how many Dropout adds.",
+})
+
+
 def check_added(answer):
     """06.2: how many parameters Dropout(0.5) adds to listing 5.5."""
-    value = as_int(answer, "a number of parameters (a whole number)")
+    value = as_int(answer, "what.06.params")
     truth = added_params()
     mistakes = [
-        (3136, ("Dropout zeroes half of the 6,272 features at random at each step, but it learns nothing: it has no "
-         "weights, and the Dense layer still has 6,272 inputs.")),
-        (6272, ("the 6,272 features all still reach the Dense layer (half of them zeroed at each step); Dropout "
-         "itself has no weights.")),
-        (-(6272 // 2) * 512, ("the Dense layer keeps all its weights: which features are dropped changes at every "
-         "step, so every weight is still needed.")),
-        (1, "the rate 0.5 is a setting chosen by hand, not a trained parameter."),
-        (3453121, "that is the whole model's count; the question asks how many Dropout adds."),
+        (3136, "06.2.half"),
+        (6272, "06.2.features"),
+        (-(6272 // 2) * 512, "06.2.removed"),
+        (1, "06.2.rate"),
+        (book.PARAMETERS, "06.2.whole"),
     ]
-    return judge_number(value, truth, f"{truth}: Keras counts 3,453,121 parameters with and without Dropout. Dropout "
-                        "only multiplies its input by a random mask of 0s and 2s while training.", mistakes)
+    return judge_number(value, truth, "06.2.right", mistakes, {"truth": num(truth), "params": num(book.PARAMETERS)})
 
 
 @cache
@@ -121,44 +173,77 @@ def dropout_values(rate=0.5, n=2000):
     return tuple(sorted(set(np.round(np.asarray(out), 6))))
 
 
+messages({
+    "what.06.values": "a set of numbers",
+    "06.4.form": "give the possible values as a set, e.g. {{0.0, 1.0}} (a list, an array or np.unique(...) of the "
+                 "layer's output work too)",
+    "06.4.right": "{values}: half of the values are zeroed and the kept ones are scaled by 1 / (1 − 0.5) = 2, so the "
+                  "layer's output has the same mean as its input. At inference (training=False) it passes the input "
+                  "through unchanged.",
+    "06.4.unscaled": "Keras scales the kept values by 1 / (1 − rate) = 2 while training, so that the expected output "
+                     "stays 1 and nothing needs rescaling at inference.",
+    "06.4.inference": "that is at inference (training=False); with training=True about half of the values are "
+                      "zeroed.",
+    "06.4.down": "the kept values are scaled up, not down: divided by 1 − rate = 0.5.",
+    "06.4.zeros": "only about half of the values are dropped; the others are kept and scaled by 2.",
+    "06.4.three": "each value is either dropped (0) or kept and scaled (2); none stays at 1.",
+    "06.4.other": "{values}: each value is either dropped or kept and scaled by 1 / (1 − rate).",
+})
+
+
 def check_values(answer):
     """06.4: the values Dropout(0.5) can output for ones while training, from Keras itself."""
-    if not isinstance(answer, (set, frozenset, list, tuple)):
-        raise Unreadable("give the possible values as a set, e.g. {0.0, 1.0}")
-    values = tuple(sorted(set(as_array(list(answer), 1, "a set of numbers").tolist())))
+    answer = plain(answer)
+    if isinstance(answer, np.ndarray):
+        answer = answer.ravel()  # the layer's output as it is, or np.unique(...) of it
+    try:
+        items = as_sequence(answer, "what.06.values", unordered=True)
+    except Unreadable:
+        raise Unreadable("06.4.form") from None
+    values = tuple(sorted(set(as_array(items, 1, "what.06.values").tolist())))
     truth = tuple(float(v) for v in dropout_values())
-    if len(values) == len(truth) and np.allclose(values, truth):
-        return right(f"{set(truth)}: half of the values are zeroed and the kept ones are scaled by 1 / (1 − 0.5) = 2, "
-                     "so the layer's output has the same mean as its input. At inference (training=False) it passes "
-                     "the input through unchanged.")
-    known = [((0.0, 1.0), ("Keras scales the kept values by 1 / (1 − rate) = 2 while training, so that the expected "
-                          "output stays 1 and nothing needs rescaling at inference.")),
-             ((1.0,), "that is at inference (training=False); with training=True about half of the values are zeroed."),
-             ((0.0, 0.5), "the kept values are scaled up, not down: divided by 1 − rate = 0.5."),
-             ((0.0,), "only about half of the values are dropped; the others are kept and scaled by 2."),
-             ((0.0, 1.0, 2.0), "each value is either dropped (0) or kept and scaled (2); none stays at 1.")]
-    for key, message in known:
-        if len(key) == len(values) and np.allclose(key, values):
-            return wrong(message)
-    return wrong(f"{set(values)}: each value is either dropped or kept and scaled by 1 / (1 − rate).")
+    shown = "{" + ", ".join(num(v) for v in values) + "}"
+    if same(values, truth):
+        return right("06.4.right", values=shown)
+    known = [((0.0, 1.0), "06.4.unscaled"), ((1.0,), "06.4.inference"), ((0.0, 0.5), "06.4.down"),
+             ((0.0,), "06.4.zeros"), ((0.0, 1.0, 2.0), "06.4.three")]
+    return wrong(first_match(values, known, tol=1e-6) or "06.4.other", values=shown)
 
 
-WHY_BOTH = ("Augmented pictures are random variations of the same 2,000 photos: they stay strongly correlated with "
-            "the originals and bring no new information, so the network can still overfit, memorising what those "
-            "photos happen to have in common. Dropout fights the overfitting that remains: at every step it zeroes "
-            "a random half of the features, so the Dense layer cannot rely on any single one.")
-WHY_IDEAS = [
-    ("that augmented pictures are variations of the same photos (correlated, no new information)",
-     ("correlat", "same photo", "same picture", "same image", "same cat", "same dog", "no new", "not new",
-      "variation", "copies", "copy of", "similar", "derived", "originals")),
-    ("the overfitting that remains",
-     ("overfit", "over-fit", "memori", "generali", "과대적합")),
-]
+WHY_CHOICES = {
+    "a": "Augmentation helps the validation score only; dropout is what fights overfitting on the training data.",
+    "b": "The augmented pictures are still remixes of the same 2,000 photos, strongly intercorrelated: they bring no "
+         "new information, so the network can still overfit, and dropout fights the overfitting that remains.",
+    "c": "Dropout creates new variations of the same photos, which augmentation cannot.",
+    "d": "Dropout makes training faster, which makes up for the time augmentation costs.",
+}
+
+messages({
+    "06.5.right": "in the book's words, you can't produce new information, you can only remix existing information. "
+                  "The augmented inputs stay heavily intercorrelated, so the network can still memorise them; "
+                  "dropout, zeroing a random half of the flattened features at each step, fights what remains of the "
+                  "overfitting.",
+    "06.5.a": "augmentation changes the training data only (exercise 06.3): it fights overfitting there, and the "
+              "validation data stays as it is. Both devices act on training.",
+    "06.5.c": "dropout makes no pictures: it zeroes a random half of the flattened features at each training step. "
+              "Making variations of the photos is augmentation's job.",
+    "06.5.d": "dropout does not make training faster: the model keeps all its weights, and with half of the features "
+              "zeroed at each step it needs more epochs, not fewer (the book trains 100).",
+    "06.3.right": "validation data stands for the photos the model will meet: real, undistorted ones, the same every "
+                  "epoch so that epochs compare. Augmented validation pictures are random and distorted; the score "
+                  "would wobble and measure something else.",
+    "06.3.a": "augmentation makes no new information: distorted copies of 1,000 pictures do not estimate better how "
+              "the model does on real photos, and the copies change every epoch.",
+    "06.3.c": "the model does not train on them, but it is scored on them: rotated, sheared, zoomed pictures get "
+              "other predictions than the real ones, and new ones every epoch.",
+    "06.3.d": "augmentation fights overfitting when it changes the training data. On validation data it only changes "
+              "what is measured.",
+})
 
 
 def check_why(answer):
-    """06.5: free text on why dropout comes on top of augmentation, against its key ideas; shows the model answer."""
-    return judge_text(as_text(answer), WHY_IDEAS, WHY_BOTH)
+    """06.5: why dropout comes on top of augmentation, as a choice (no free text is marked by key words)."""
+    return judge_choice(answer, WHY_CHOICES, "b", "06.5.right", {k: f"06.5.{k}" for k in "acd"})
 
 
 VALIDATION_CHOICES = {
@@ -168,38 +253,28 @@ VALIDATION_CHOICES = {
     "c": "The same as without augmentation, since the model never trains on validation data.",
     "d": "Higher, because augmentation prevents overfitting.",
 }
-VALIDATION_MISTAKES = {  # what each wrong letter misses
-    "a": "augmentation makes no new information: distorted copies of 1,000 pictures do not estimate better how "
-         "the model does on real photos, and the copies change every epoch.",
-    "c": "the model does not train on them, but it is scored on them: rotated, sheared, zoomed pictures get other "
-         "predictions than the real ones, and new ones every epoch.",
-    "d": "augmentation fights overfitting when it changes the training data. On validation data it only changes "
-         "what is measured.",
-}
 
 
 def check_validation(answer):
     """06.3: what augmenting the validation data would do to the validation score."""
-    return judge_choice(
-        answer, VALIDATION_CHOICES, "b",
-        "validation data stands for the photos the model will meet: real, undistorted ones, the same "
-        "every epoch so that epochs compare. Augmented validation pictures are random and distorted; the "
-        "score would wobble and measure something else.", VALIDATION_MISTAKES)
+    return judge_choice(answer, VALIDATION_CHOICES, "b", "06.3.right", {k: f"06.3.{k}" for k in "acd"})
 
 
 exercise(
     id="06.1", title="Where dropout goes", kind="a Keras model",
     prompt="""### Exercise 06.1: where dropout goes
 
-The MNIST convnet of listing 5.1 (notebook 02) ends with `Flatten` → `Dense(64, activation="relu")` →
-`Dense(10, activation="softmax")`. Build it as a `keras.Sequential` on `keras.Input(shape=(28, 28, 1))`, with one
-`Dropout(0.5)` where listing 5.13 puts it in the cats-and-dogs model. The convolution base is `Conv2D(32, (3, 3))`,
-`MaxPooling2D((2, 2))`, `Conv2D(64, (3, 3))`, `MaxPooling2D((2, 2))`, `Conv2D(64, (3, 3))`, all with ReLU.""",
+The book's MNIST convnet is listing 5.1's convolution base, `Conv2D(32, (3, 3))`, `MaxPooling2D((2, 2))`,
+`Conv2D(64, (3, 3))`, `MaxPooling2D((2, 2))`, `Conv2D(64, (3, 3))`, all with ReLU, on 28x28x1 digits, and
+listing 5.2's classifier, `Flatten` → `Dense(64, activation="relu")` → `Dense(10, activation="softmax")`
+(notebook 02's `mnist_convnet` ends in a `Dense(512)` instead, only to count parameters). Build that model with one
+`Dropout(0.5)` where listing 5.13 puts it in the cats-and-dogs model.""",
     starter="""answer = ...  # keras.Sequential([keras.Input(shape=(28, 28, 1)), ...your layers...])""",
     hint="In listing 5.13 the Dropout layer sits between Flatten and the first Dense layer.",
     explanation="""Listing 5.13 drops the flattened features, right before the dense classifier: during training
 half of them are zeroed at random at each step, so the Dense layer cannot rely on any single one. The layer has no
-weights: the model has exactly the parameters of listing 5.1 (93,322 with this classifier).""",
+weights: the model has exactly the parameters of listings 5.1 and 5.2 (93,322). A `keras.Sequential` without
+`keras.Input`, or the same layers as a functional `keras.Model`, is the same answer.""",
     solution_code="""answer = keras.Sequential([
     keras.Input(shape=(28, 28, 1)),
     layers.Conv2D(32, (3, 3), activation="relu"),
@@ -258,16 +333,19 @@ set, e.g. `{0.0, 1.0}`, then try it in a cell.""",
     checker=check_values)
 
 exercise(
-    id="06.5", title="Why dropout on top of augmentation", kind="a sentence",
+    id="06.5", title="Why dropout on top of augmentation", kind="a letter",
     prompt="""### Exercise 06.5: why dropout on top of augmentation
 
-The training pictures are already augmented, yet listing 5.13 adds `Dropout(0.5)` too. Why? Answer in a sentence
-or two, as a string. The check looks for the key ideas and shows a model answer to compare with.""",
-    starter='answer = ...  # a sentence or two, in quotes',
+The training pictures are already augmented, yet listing 5.13 adds `Dropout(0.5)` too. Why? Answer with one
+letter.
+
+""" + "\n".join(f"- **{k}**: {v}" for k, v in WHY_CHOICES.items()),
     hint="What is an augmented picture made from? Can a network still memorise 2,000 photos seen in many variants?",
-    explanation=WHY_BOTH + """ The book says it in one line: the inputs the network sees are still heavily
-intercorrelated, since they come from a small number of original images.""",
-    solution_code="""answer = ("The augmented pictures are only variations of the same 2,000 photos, strongly "
-          "correlated with them, so the network can still overfit; dropout fights the overfitting "
-          "that remains.")""",
+    explanation="""Augmented pictures are random variations of the same 2,000 photos: they stay strongly correlated
+with the originals and bring no new information, so the network can still overfit, memorising what those photos
+happen to have in common. Dropout fights the overfitting that remains: at every step it zeroes a random half of the
+features, so the Dense layer cannot rely on any single one. The book says it in one line: the inputs the network
+sees are still heavily intercorrelated, since they come from a small number of original images; you can't produce
+new information, you can only remix existing information.""",
+    solution_code='answer = "b"',
     checker=check_why)

@@ -4,7 +4,8 @@ from functools import cache
 
 import numpy as np
 
-from .core import Unreadable, as_int_tuple, exercise, first_match, right, wrong
+from .core import (ANGLE_TOLERANCE, Unreadable, as_int_tuple, as_sequence, exercise, first_match, messages, num,
+                   right, wrong)
 
 NOTEBOOK = "08"
 FILE = "08_modern_keras_pipeline.ipynb"
@@ -22,51 +23,67 @@ whether it is right and, if not, what your answer reveals. `exercises.hint("08.1
 `solutions/08_modern_keras_pipeline_solutions.ipynb`)."""
 
 
+messages({
+    "08.model": "that is a {kind} model; give the one layer, layers.{wanted}(...)",
+    "08.kind": "{kind} is not a Keras layer: write layers.{wanted}(...), the layer itself",
+    "08.1.other_layer": "{kind} does not rotate: rotations are layers.RandomRotation.",
+    "08.1.double": "that turns by up to 60 degrees: a full turn is 360 degrees, so 30 degrees is 30 / 360.",
+    "08.1.radians": "the factor is a fraction of a full turn, not radians: 30 degrees is 30 / 360.",
+    "08.1.percent": "30 % of a full turn is 108 degrees; 30 degrees is 30 / 360 of a turn.",
+    "08.1.asymmetric": "the range ({low}, {high}) turns by {low_degrees}° to {high_degrees}°, not the same either "
+                       "way: rotation_range=30 turns by up to 30 degrees either way, so give one number, 30 / 360.",
+    "08.1.angle": "this layer turns by up to {degrees} degrees either way; rotation_range=30 means 30 degrees "
+                  "(give or take {tolerance}°), a factor of 30 / 360.",
+    "08.1.fill": "the angle is right, but fill_mode='{mode}' fills the corners differently from ImageDataGenerator's "
+                 "default: pass fill_mode='nearest' (the layer's default is 'reflect').",
+    "08.1.right": "RandomRotation({factor}, fill_mode='nearest') turns by up to {degrees} degrees either way (a factor "
+                  "of 1/12 of a full turn is 30 degrees), and 'nearest' repeats the edge pixels as ImageDataGenerator "
+                  "does by default.",
+    "08.2.other_layer": "{kind} does not flip: flips are layers.RandomFlip.",
+    "08.2.right": "RandomFlip('horizontal') mirrors half of the pictures left-right, like horizontal_flip=True.",
+    "08.2.both": "RandomFlip() flips both ways by default: half of the cats would stand on their heads. Pass "
+                 "'horizontal'.",
+    "08.2.vertical": "'vertical' turns pictures upside down; horizontal_flip mirrors left-right: 'horizontal'.",
+})
+
+
 def layer_type(answer, wanted):
-    """The answer if it is a Keras layer of class `wanted`; Unreadable or a wrong-layer message otherwise."""
+    """True if the answer is a Keras layer of class `wanted`, False for another layer; Unreadable otherwise."""
     import keras
-    if isinstance(answer, keras.Sequential):
-        raise Unreadable(f"that is a Sequential model; give the one layer, layers.{wanted}(...)")
+    if isinstance(answer, keras.Model):
+        raise Unreadable("08.model", kind=type(answer).__name__, wanted=wanted)
     if not isinstance(answer, keras.layers.Layer):
-        raise Unreadable(f"{type(answer).__name__} is not a Keras layer: write layers.{wanted}(...), the layer itself")
+        raise Unreadable("08.kind", kind=type(answer).__name__, wanted=wanted)
     return type(answer).__name__ == wanted
 
 
 def check_rotation(answer):
     """08.1: RandomRotation for rotation_range=30 with ImageDataGenerator's fill, from the layer's own config."""
     if not layer_type(answer, "RandomRotation"):
-        return wrong(f"{type(answer).__name__} does not rotate: rotations are layers.RandomRotation.")
+        return wrong("08.1.other_layer", kind=type(answer).__name__)
     low, high = answer.get_config()["factor"]
     turns = max(abs(low), abs(high))
-    degrees = turns * 360
-    if not (math.isclose(low, -high) and math.isclose(degrees, 30, abs_tol=0.01)):
-        found = first_match(turns, [
-            (30 / 180, "that turns by up to 60 degrees: a full turn is 360 degrees, so 30 degrees is 30 / 360."),
-            (math.radians(30), "the factor is a fraction of a full turn, not radians: 30 degrees is 30 / 360."),
-            (0.3, "30 % of a full turn is 108 degrees; 30 degrees is 30 / 360 of a turn."),
-        ], tol=1e-3)
-        if not math.isclose(low, -high):
-            found = found or (f"the range ({low:g}, {high:g}) is not symmetric: rotation_range=30 turns either way, "
-                              "so give one number, 30 / 360.")
-        return wrong(found or f"this layer turns by up to {degrees:.1f} degrees; rotation_range=30 means 30.")
+    tolerance = ANGLE_TOLERANCE / 360  # in turns: the same tolerance as 05.3's
+    if not math.isclose(low, -high, abs_tol=tolerance):
+        return wrong("08.1.asymmetric", low=num(low), high=num(high), low_degrees=num(round(low * 360, 2)),
+                     high_degrees=num(round(high * 360, 2)))
+    if abs(turns * 360 - 30) > ANGLE_TOLERANCE:
+        found = first_match(turns, [(30 / 180, "08.1.double"), (math.radians(30), "08.1.radians"),
+                                    (0.3, "08.1.percent")], tol=1e-3)
+        return wrong(found or "08.1.angle", degrees=num(round(turns * 360, 2)), tolerance=num(ANGLE_TOLERANCE))
     if answer.fill_mode != "nearest":
-        return wrong(f"the angle is right, but fill_mode='{answer.fill_mode}' (the layer's default is 'reflect') "
-                     "fills the corners differently from ImageDataGenerator's default: pass fill_mode='nearest'.")
-    return right("RandomRotation(30 / 360, fill_mode='nearest'): a factor of 1/12 of a full turn is 30 degrees either "
-                 "way, and 'nearest' repeats the edge pixels as ImageDataGenerator does by default.")
+        return wrong("08.1.fill", mode=answer.fill_mode)
+    return right("08.1.right", factor=num(round(turns, 4)), degrees=num(round(turns * 360, 2)))
 
 
 def check_flip(answer):
     """08.2: RandomFlip for horizontal_flip=True."""
     if not layer_type(answer, "RandomFlip"):
-        return wrong(f"{type(answer).__name__} does not flip: flips are layers.RandomFlip.")
+        return wrong("08.2.other_layer", kind=type(answer).__name__)
     mode = answer.mode
     if mode == "horizontal":
-        return right("RandomFlip('horizontal') mirrors half of the pictures left-right, like horizontal_flip=True.")
-    return wrong({"horizontal_and_vertical": "RandomFlip() flips both ways by default: half of the cats would stand "
-                                            "on their heads. Pass 'horizontal'.",
-                  "vertical": "'vertical' turns pictures upside down; horizontal_flip mirrors left-right: "
-                              "'horizontal'."}.get(mode, f"mode {mode!r}: use 'horizontal'."))
+        return right("08.2.right")
+    return wrong("08.2.vertical" if mode == "vertical" else "08.2.both")
 
 
 # ------------------------------------------------------------------------------- 08.3 the tf.data order
@@ -88,13 +105,30 @@ def run_pipeline(order, n=12, batch=4):
     return epoch(), epoch()
 
 
+messages({
+    "what.08.order": 'a list of the four step names, e.g. ["batch", "cache", "shuffle", "prefetch"]',
+    "08.3.form": 'give a list of the four step names, e.g. ["batch", "cache", "shuffle", "prefetch"]',
+    "08.3.names": "use each of {steps} once; got {answer}",
+    "08.3.replayed": "both epochs come out in the same order: shuffle runs before cache, so the cache stores the "
+                     "first epoch's order and replays it. Put cache first, shuffle after it.",
+    "08.3.neighbours": "the batches are runs of neighbours ({batch}, ...): batch runs before shuffle, which then only "
+                       "reorders whole batches; the same pictures always travel together. Shuffle, then batch.",
+    "08.3.prefetch": "prefetch goes last: it prepares the next batch while the model trains on the current one; a "
+                     "step after it runs in the training loop's time again.",
+    "08.3.right": "{order}. Run on the numbers 0-11 for two epochs, each batch mixes numbers from all over, each epoch "
+                  "comes in a new order, and whatever comes before the cache (decoding the pictures) runs only once.",
+})
+
+
 def read_order(answer):
-    """The four step names in the learner's order."""
-    if isinstance(answer, str) or not isinstance(answer, (list, tuple)):
-        raise Unreadable('give a list of the four step names, e.g. ["batch", "cache", "shuffle", "prefetch"]')
-    names = [str(a).strip().strip("().").lower() for a in answer]
+    """The four step names in the learner's order (a list, a tuple or an array of names)."""
+    try:
+        items = as_sequence(answer, "what.08.order")
+    except Unreadable:
+        raise Unreadable("08.3.form") from None
+    names = [str(a).strip().strip("().").lower() for a in items]
     if sorted(names) != sorted(STEPS):
-        raise Unreadable(f"use each of {', '.join(STEPS)} once; got {answer!r}")
+        raise Unreadable("08.3.names", steps=", ".join(STEPS), answer=repr(answer))
     return names
 
 
@@ -104,17 +138,12 @@ def check_order(answer):
     first, second = run_pipeline(order)
     blocks = all(b == list(range(b[0], b[0] + len(b))) for b in first)
     if first == second:
-        return wrong("both epochs come out in the same order: shuffle runs before cache, so the cache stores the "
-                     "first epoch's order and replays it. Put cache first, shuffle after it.")
+        return wrong("08.3.replayed")
     if blocks:
-        return wrong(f"the batches are runs of neighbours ({first[0]}, ...): batch runs before shuffle, which then "
-                     "only reorders whole batches; the same pictures always travel together. Shuffle, then batch.")
+        return wrong("08.3.neighbours", batch=first[0])
     if order[-1] != "prefetch":
-        return wrong("prefetch goes last: it prepares the next batch while the model trains on the current one; a "
-                     "step after it runs in the training loop's time again.")
-    return right(f"{' → '.join(order)}. Run on the numbers 0-11 for two epochs, each batch mixes numbers from "
-                 "all over, each epoch comes in a new order, and whatever comes before the cache (decoding the "
-                 "pictures) runs only once.")
+        return wrong("08.3.prefetch")
+    return right("08.3.right", order=" → ".join(order))
 
 
 # ------------------------------------------------------------------------------- 08.4 early stopping
@@ -140,30 +169,45 @@ def early_stopping(val_loss=VAL_LOSS, patience=PATIENCE):
     return epoch + 1, stop.best_epoch + 1
 
 
+messages({
+    "what.08.pair": "a pair (last epoch run, epoch whose weights the model ends with)",
+    "08.4.right": "({stopped}, {best}): the loss is lowest at epoch {best}; epochs {after}-{stopped} bring no new low, "
+                  "so after {patience} of them training stops, and restore_best_weights puts epoch {best}'s weights "
+                  "back (the checkpoint file holds the same epoch).",
+    "08.4.last": "the model does not keep the last epoch's weights: restore_best_weights=True puts back those of the "
+                 "best epoch.",
+    "08.4.from0": "count epochs from 1, as Keras' progress bar does.",
+    "08.4.all": "training stops early: it does not run all 12 epochs.",
+    "08.4.no_wait": "EarlyStopping waits {patience} epochs without a new low before stopping.",
+    "08.4.one_short": "it stops after {patience} epochs without improvement, counting from the epoch after the best "
+                      "one.",
+    "08.4.one_long": "it stops after {patience} epochs without a new low, not {more}.",
+    "08.4.first_low": "the bump at epoch 5 is not the end: epoch 6 reaches a new low (0.53, below epoch 4's 0.55), "
+                      "and the wait starts again from there.",
+    "08.4.other": "({first}, {second}): find the lowest validation loss first, then count {patience} epochs without "
+                  "a new low after it.",
+})
+
+
 def check_stopping(answer):
     """08.4: where EarlyStopping stops and which epoch's weights it restores, from Keras itself."""
-    got = as_int_tuple(answer, 2, "a pair (last epoch run, epoch whose weights the model ends with)")
+    got = as_int_tuple(answer, 2, "what.08.pair")
     truth = early_stopping()
     stopped, best = truth
+    fields = {"stopped": stopped, "best": best, "after": best + 1, "patience": PATIENCE, "more": PATIENCE + 1,
+              "first": got[0], "second": got[1]}
     if got == truth:
-        return right(f"{truth}: the loss is lowest at epoch {best}; epochs {best + 1}-{stopped} bring no new low, so "
-                     f"after {PATIENCE} of them training stops, and restore_best_weights puts epoch {best}'s weights "
-                     "back (the checkpoint file holds the same epoch).")
+        return right("08.4.right", **fields)
     found = first_match(got, [
-        ((stopped, stopped), ("the model does not keep the last epoch's weights: restore_best_weights=True puts back "
-         "those of the best epoch.")),
-        ((stopped - 1, best - 1), "count epochs from 1, as Keras' progress bar does."),
-        ((len(VAL_LOSS), best), "training stops early: it does not run all 12 epochs."),
-        ((best, best), f"EarlyStopping waits {PATIENCE} epochs without a new low before stopping."),
-        ((best + PATIENCE - 1, best), (f"it stops after {PATIENCE} epochs without improvement, counting from the "
-         "epoch after the best one.")),
-        ((best + PATIENCE + 1, best), (f"it stops after {PATIENCE} epochs without a new low, not "
-         f"{PATIENCE + 1}.")),
-        ((4 + PATIENCE, 4), ("the bump at epoch 5 is not the end: epoch 6 reaches a new low (0.53, below epoch 4's "
-         "0.55), and the wait starts again from there.")),
+        ((stopped, stopped), "08.4.last"),
+        ((stopped - 1, best - 1), "08.4.from0"),
+        ((len(VAL_LOSS), best), "08.4.all"),
+        ((best, best), "08.4.no_wait"),
+        ((best + PATIENCE - 1, best), "08.4.one_short"),
+        ((best + PATIENCE + 1, best), "08.4.one_long"),
+        ((4 + PATIENCE, 4), "08.4.first_low"),
     ])
-    return wrong(found or f"{got}: find the lowest validation loss first, then count {PATIENCE} epochs without a new "
-                 "low after it.")
+    return wrong(found or "08.4.other", **fields)
 
 
 exercise(
@@ -171,7 +215,8 @@ exercise(
     prompt="""### Exercise 08.1: `rotation_range` as a layer
 
 Write the preprocessing layer that does what `ImageDataGenerator(rotation_range=30)` does: random rotations by up
-to 30 degrees either way, filling the uncovered corners the way `ImageDataGenerator` does by default.""",
+to 30 degrees either way (within 0.2 degrees, as in exercise 05.3), filling the uncovered corners the way
+`ImageDataGenerator` does by default.""",
     starter="""answer = ...  # layers.RandomRotation(...) with your arguments""",
     hint="RandomRotation's factor is a fraction of a full turn; the layers' default fill_mode is not "
          "ImageDataGenerator's.",

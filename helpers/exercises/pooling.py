@@ -4,7 +4,8 @@ from functools import cache
 import numpy as np
 
 from .. import ops
-from .core import Unreadable, as_array, as_int, as_shape, exercise, first_match, judge_number, judge_shape, right, wrong
+from .core import (Unreadable, as_array, as_int, as_shape, exercise, first_match, judge_number, judge_shape, messages,
+                   num, right, same, wrong)
 
 NOTEBOOK = "02"
 FILE = "02_pooling.ipynb"
@@ -27,22 +28,60 @@ PATCH = np.array([[1, 3, 2, 1],
                   [0, 2, 7, 6]], dtype="float32")  # the notebook's 4x4 map
 
 
+messages({
+    "what.02.width": "a width in pixels (a whole number)",
+    "what.02.params": "a parameter count (a whole number)",
+    "what.02.array": "a 2D array",
+    "unit.pixels": " pixels",
+    "02.1.right": "{truth} pixels: 1 → 3 (conv) → 4 (pool, steps now 2 pixels) → 8 (conv: + 2·2) → 10 (pool: + 1·2). "
+                  "ops.receptive_field gives the same.",
+    "02.1.stride1": "you added (k − 1) for every layer as if all had stride 1. After a 2x2 pooling, one step of the "
+                    "next layer moves 2 input pixels, so its 3x3 window adds (3 − 1)·2.",
+    "02.1.second_conv": "that is the field after the second Conv2D: the last pooling still widens it, by (2 − 1) "
+                        "times the 2 pixels one of its steps covers.",
+    "02.1.convs_only": "that counts the two convolutions only: pooling windows widen the field too, and they "
+                       "multiply the step of every layer after them.",
+    "02.1.product": "window sizes do not multiply: each layer adds (k − 1) times the product of the strides before "
+                    "it.",
+    "02.2.right": "{truth}: 28 → 26 → 13 → 11 → 9, so Flatten gives 9·9·64 = 5,184 inputs and Dense(512) has "
+                  "(5,184 + 1)·512 weights. One pooling less multiplies the Dense layer by 9.",
+    "02.2.both": "that is with both pooling layers (3x3x64 = 576 inputs); this model keeps only the first.",
+    "02.2.none": "that is the model without any pooling, the book's 15.8 million; this one keeps the first pooling.",
+    "02.2.bias": "Dense also has one bias per unit: + 512.",
+    "02.2.channels": "Flatten keeps every channel: the last map has 64 of them, 9 x 9 x 64 inputs.",
+    "02.2.one_conv": "each 3x3 'valid' Conv2D removes 2 pixels: 26 → 13 (pool) → 11 → 9, not 11.",
+    "02.2.sizes": "check the sizes: 28 → 26 (conv) → 13 (pool) → 11 (conv) → 9 (conv).",
+    "02.3.right": "{truth}: each value is the mean of one 2x2 window, as AveragePooling2D computes. The 9 in the "
+                  "bottom-right window is diluted to 7.5 where max pooling keeps it.",
+    "02.3.stride1": "a 3x3 output means the window moved 1 cell at a time; pooling's stride defaults to its size, so "
+                    "a 2x2 pooling moves by 2 and gives 2x2.",
+    "02.3.size": "the answer has shape {shape}; 2x2 pooling of a 4x4 map gives 2x2",
+    "02.3.max": "those are the maxima of each window: that is MaxPooling2D. Average pooling keeps the mean of the 4 "
+                "values.",
+    "02.3.sums": "those are the sums of each window: divide by the 4 cells.",
+    "02.3.swapped": "rows and columns are swapped: the top-right output is the mean of the top-right window.",
+    "02.3.values": "some values are off: each output is the mean of one 2x2 block, e.g. the top-left block "
+                   "(1, 3, 4, 2) gives 2.5.",
+    "02.4.right": "{truth}: 'same' pads the odd side so that every row and column is used, ⌈15 / 2⌉ = 8, and pooling "
+                  "keeps the depth. Keras says the same.",
+    "02.4.valid": "that is 'valid' pooling, the default, which drops the last row and column. With 'same' the odd "
+                  "row and column get windows of their own: ⌈15 / 2⌉ = 8.",
+    "02.4.stride1": "'same' keeps the size only at stride 1; a 2x2 pooling moves by 2, so 'same' gives ⌈15 / 2⌉.",
+    "02.4.depth": "pooling works on each channel separately: the depth stays 128.",
+})
+
+
 def check_field(answer):
     """02.1: the receptive field of conv-pool-conv-pool, against ops.receptive_field (tested by brute force)."""
-    value = as_int(answer, "a width in pixels (a whole number)")
+    value = as_int(answer, "what.02.width")
     truth = ops.receptive_field(STACK)
     mistakes = [
-        (1 + sum(k - 1 for k, _ in STACK), ("you added (k − 1) for every layer as if all had stride 1. After a "
-         "2x2 pooling, one step of the next layer moves 2 input pixels, so its 3x3 window adds (3 − 1)·2.")),
-        (ops.receptive_field(STACK[:3]), ("that is the field after the second Conv2D: the last pooling still widens "
-         "it, by (2 − 1) times the 2 pixels one of its steps covers.")),
-        (ops.receptive_field([(3, 1), (3, 1)]), ("that counts the two convolutions only: pooling windows widen the "
-         "field too, and they multiply the step of every layer after them.")),
-        (int(np.prod([k for k, _ in STACK])), ("window sizes do not multiply: each layer adds (k − 1) times the "
-         "product of the strides before it.")),
+        (1 + sum(k - 1 for k, _ in STACK), "02.1.stride1"),
+        (ops.receptive_field(STACK[:3]), "02.1.second_conv"),
+        (ops.receptive_field([(3, 1), (3, 1)]), "02.1.convs_only"),
+        (int(np.prod([k for k, _ in STACK])), "02.1.product"),
     ]
-    return judge_number(value, truth, f"{truth} pixels: 1 → 3 (conv) → 4 (pool, steps now 2 pixels) → 8 (conv: + 2·2) "
-                        "→ 10 (pool: + 1·2). ops.receptive_field gives the same.", mistakes, " pixels")
+    return judge_number(value, truth, "02.1.right", mistakes, {"truth": truth}, "unit.pixels")
 
 
 @cache
@@ -59,45 +98,37 @@ def mnist_dense_params(pools=(True, True)):
 
 
 def check_dense(answer):
-    """02.2: Dense(512) parameters with only the first pooling, against a Keras model."""
-    value = as_int(answer, "a parameter count (a whole number)")
+    """02.2: Dense(512) parameters with only the first pooling, against a Keras model; exact."""
+    value = as_int(answer, "what.02.params")
     truth = mnist_dense_params((True, False))
     mistakes = [
-        (mnist_dense_params((True, True)), ("that is with both pooling layers (3x3x64 = 576 inputs); this model "
-         "keeps only the first.")),
-        (mnist_dense_params((False, False)), ("that is the model without any pooling, the book's 15.8 million; this "
-         "one keeps the first pooling.")),
-        (truth - 512, "Dense also has one bias per unit: + 512."),
-        (9 * 9 * 512 + 512, "Flatten keeps every channel: the last map has 64 of them, 9 x 9 x 64 inputs."),
-        ((11 * 11 * 64 + 1) * 512, "each 3x3 'valid' Conv2D removes 2 pixels: 26 → 13 (pool) → 11 → 9, not 11."),
-        ((10 * 10 * 64 + 1) * 512, "check the sizes: 28 → 26 (conv) → 13 (pool) → 11 (conv) → 9 (conv)."),
+        (mnist_dense_params((True, True)), "02.2.both"),
+        (mnist_dense_params((False, False)), "02.2.none"),
+        (truth - 512, "02.2.bias"),
+        (9 * 9 * 512 + 512, "02.2.channels"),
+        ((11 * 11 * 64 + 1) * 512, "02.2.one_conv"),
+        ((10 * 10 * 64 + 1) * 512, "02.2.sizes"),
     ]
-    return judge_number(value, truth, f"{truth:,}: 28 → 26 → 13 → 11 → 9, so Flatten gives 9·9·64 = 5,184 inputs and "
-                        "Dense(512) has (5,184 + 1)·512 weights. One pooling less multiplies the Dense layer by 9.",
-                        mistakes)
+    return judge_number(value, truth, "02.2.right", mistakes, {"truth": num(truth)})
 
 
 def check_average(answer):
     """02.3: AveragePooling2D(2) of the notebook's 4x4 map, against Keras."""
     from keras import layers
-    got = as_array(answer, 2, "a 2D array")
+    got = as_array(answer, 2, "what.02.array")
     truth = np.asarray(layers.AveragePooling2D((2, 2))(PATCH[None, :, :, None]))[0, :, :, 0]
     if got.shape != truth.shape:
         if got.shape == (3, 3):
-            return wrong("a 3x3 output means the window moved 1 cell at a time; pooling's stride defaults to its "
-                         "size, so a 2x2 pooling moves by 2 and gives 2x2.")
-        raise Unreadable(f"the answer has shape {got.shape}; 2x2 pooling of a 4x4 map gives 2x2")
-    if np.allclose(got, truth):
-        return right(f"{truth.tolist()}: each value is the mean of one 2x2 window, as AveragePooling2D computes. "
-                     "The 9 in the bottom-right window is diluted to 7.5 where max pooling keeps it.")
+            return wrong("02.3.stride1")
+        raise Unreadable("02.3.size", shape=got.shape)
+    if same(got, truth):
+        return right("02.3.right", truth=[[num(v) for v in row] for row in truth.tolist()])
     found = first_match(got, [
-        (ops.pool2d(PATCH, 2, mode="max"), ("those are the maxima of each window: that is MaxPooling2D. Average "
-         "pooling keeps the mean of the 4 values.")),
-        (ops.pool2d(PATCH, 2, mode="avg") * 4, "those are the sums of each window: divide by the 4 cells."),
-        (truth.T, "rows and columns are swapped: the top-right output is the mean of the top-right window."),
-    ])
-    return wrong(found or "some values are off: each output is the mean of one 2x2 block, e.g. the top-left "
-                 "block (1, 3, 4, 2) gives 2.5.")
+        (ops.pool2d(PATCH, 2, mode="max"), "02.3.max"),
+        (ops.pool2d(PATCH, 2, mode="avg") * 4, "02.3.sums"),
+        (truth.T, "02.3.swapped"),
+    ], tol=1e-6)
+    return wrong(found or "02.3.values")
 
 
 @cache
@@ -113,14 +144,11 @@ def check_odd(answer):
     shape = as_shape(answer, 3)
     truth = pool_shape("same")
     mistakes = [
-        (pool_shape("valid"), ("that is 'valid' pooling, the default, which drops the last row and column. With "
-         "'same' the odd row and column get windows of their own: ⌈15 / 2⌉ = 8.")),
-        ((15, 15, 128), ("'same' keeps the size only at stride 1; a 2x2 pooling moves by 2, so 'same' gives "
-         "⌈15 / 2⌉.")),
-        ((8, 8, 64), "pooling works on each channel separately: the depth stays 128."),
+        (pool_shape("valid"), "02.4.valid"),
+        ((15, 15, 128), "02.4.stride1"),
+        ((8, 8, 64), "02.4.depth"),
     ]
-    return judge_shape(shape, truth, f"{truth}: 'same' pads the odd side so that every row and column is used, "
-                       "⌈15 / 2⌉ = 8, and pooling keeps the depth. Keras says the same.", mistakes)
+    return judge_shape(shape, truth, "02.4.right", mistakes, {"truth": truth})
 
 
 exercise(

@@ -6,7 +6,8 @@ import numpy as np
 from PIL import Image
 
 from .. import config, inspect_model as im, predictions
-from .render import colorize, image_view, set_image, tile_grid
+from ..images import colorize
+from .render import image_view, set_image, tile_grid
 
 NOISE = "noise (prepare the data to see photos)"
 

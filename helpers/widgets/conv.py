@@ -3,8 +3,8 @@ import ipywidgets as W
 import numpy as np
 
 from .. import config, ops
-from ..images import load_gray
-from .render import (HIGHLIGHT, OUTPUT_BOX, PAD_COLOR, SCALE, colorbar_html, colorize, column, feature_scale,
+from ..images import colorize, load_gray
+from .render import (HIGHLIGHT, OUTPUT_BOX, PAD_COLOR, SCALE, colorbar_html, column, feature_scale,
                      html_table, image_view, outline, row, set_image, upscale)
 
 KERNELS = {

@@ -4,7 +4,8 @@ import numpy as np
 
 from .. import ops
 from .conv import KERNELS, ConvExplorer, explorer_images, size_formula
-from .render import colorize, image_view, row, set_image, upscale
+from ..images import colorize
+from .render import image_view, row, set_image, upscale
 
 POOL_SIZES = (2, 4)
 POOL_STRIDES = (1, 4)

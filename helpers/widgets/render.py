@@ -7,9 +7,10 @@ import io
 import math
 
 import ipywidgets as W
-import matplotlib
 import numpy as np
 from PIL import Image
+
+from ..images import colormap_lut
 
 SCALE = 2  # screen pixels per array cell, the same for every view so sizes compare at a glance
 HIGHLIGHT = (230, 40, 40)
@@ -24,21 +25,6 @@ def to_png(pixels):
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(pixels)).save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
-
-
-def colormap_lut(name="viridis"):
-    """A (256, 3) uint8 lookup table of a matplotlib colour map: entry i is the map at i / 255."""
-    return matplotlib.colormaps[name](np.arange(256), bytes=True)[:, :3]
-
-
-def colorize(x, vmin=None, vmax=None, cmap="viridis"):
-    """A float (H, W) array as uint8 RGB through a colour map, scaled from vmin..vmax (default min..max)."""
-    x = np.asarray(x, dtype=np.float64)
-    vmin = float(x.min()) if vmin is None else vmin
-    vmax = float(x.max()) if vmax is None else vmax
-    span = vmax - vmin if vmax > vmin else 1.0
-    idx = np.clip((x - vmin) * (255.0 / span), 0, 255).astype(np.uint8)
-    return matplotlib.colormaps[cmap](idx, bytes=True)[..., :3]
 
 
 def feature_scale(values, diverging=DIVERGING):

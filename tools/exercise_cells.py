@@ -1,7 +1,7 @@
 """Maintainers' tool: the exercise cells of notebooks 01-08 and the solutions notebooks, written from helpers.exercises.
 
-    python tests/exercise_cells.py sections     # (re)write the Exercises section at the end of notebooks 01-08
-    python tests/exercise_cells.py solutions    # (re)write notebooks/solutions/*_solutions.ipynb and execute them
+    python tools/exercise_cells.py sections     # (re)write the Exercises section at the end of notebooks 01-08
+    python tools/exercise_cells.py solutions    # (re)write notebooks/solutions/*_solutions.ipynb and execute them
 
 The Exercises section starts at the markdown cell beginning with SECTION and runs to the end of the notebook;
 rewriting it leaves every cell before it untouched. tests/test_exercises.py checks that both stay in sync with
@@ -86,7 +86,8 @@ def solutions_cells(nb):
              f"Worked solutions to the exercises at the end of [`{module.FILE}`](../{module.FILE}). Try them there "
              "first: the check tells you what your own answer reveals. Each code cell below sets a correct answer "
              "and runs the same `exercises.check` a learner runs.")
-    cells = [markdown(intro, "solutions"), code(colab_cells.first_cell(), "setup"), code(module.IMPORTS, "imports")]
+    cells = [markdown(intro, "solutions"), code(colab_cells.colab_cell(), colab_cells.COLAB_CELL_ID),
+             code(colab_cells.SETUP_CELL, "setup"), code(module.IMPORTS, "imports")]
     for ex in exercises.catalog(nb):
         key = ex.id.replace(".", "-")
         cells += [markdown(f"{ex.prompt}\n\n**Solution.** {ex.explanation}", f"exercise-{key}"),

@@ -1,7 +1,7 @@
 """Maintainers' tool: refresh the stored outputs of checked cells and strip everything else.
 
-    python tests/nbtools.py refresh notebooks/01_convolution.ipynb   # executes (quick profile)
-    python tests/nbtools.py strip notebooks/*.ipynb                  # no execution
+    python tools/nbtools.py refresh notebooks/01_convolution.ipynb   # executes (quick profile)
+    python tools/nbtools.py strip notebooks/*.ipynb                  # no execution
 """
 import os
 import sys

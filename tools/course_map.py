@@ -1,6 +1,6 @@
 """Maintainers' tool: render assets/course_map.svg to assets/course_map.png and attach the PNG to notebook 00.
 
-    python tests/course_map.py      # needs Chromium (make browser-deps), as the browser tests do
+    python tools/course_map.py      # needs Chromium (make browser-deps), as the browser tests do
 
 The SVG is the source (the README shows it); JupyterLab renders only bitmap attachments in markdown,
 so notebook 00 carries the PNG. tests/test_course_map.py checks that both stay in step.
@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import nbformat
+
+from nbtools import write
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # this repository's helpers, also as a script
@@ -46,9 +48,6 @@ def render(chromium=os.environ.get("CHROMIUM", "/usr/bin/chromium")):
 
 def attach():
     """Put the PNG into notebook 00's markdown cell that shows the map."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from nbtools import write
-
     nb = nbformat.read(NOTEBOOK, as_version=4)
     cells = [c for c in nb.cells if c.cell_type == "markdown" and f"attachment:{NAME}" in c.source]
     if len(cells) != 1:

@@ -84,8 +84,10 @@ def verdict(ratios):
         return f"gain of at least {THRESHOLD - 1:.0%} in every round"
     if median(ratios) >= THRESHOLD:
         return f"gain of {THRESHOLD - 1:.0%} or more in the median, not in every round"
-    if max(ratios) < 1 / THRESHOLD:
-        return "slower"
+    if max(ratios) < 1:
+        return "slower in every round"
+    if median(ratios) <= 1 / THRESHOLD:
+        return "no gain: slower in the median"
     return f"below {THRESHOLD - 1:.0%}"
 
 

@@ -81,28 +81,34 @@ CURVES = ("accuracy", "val_accuracy", "loss", "val_loss")
 
 def curves(history):
     """The four per-epoch curves rounded to 4 digits, with the best epoch and the epoch of lowest validation loss."""
-    found = {key: [round(float(v), 4) for v in history[key]] for key in CURVES}
+    found = {key: [round(float(v), 4) for v in history[key]] for key in CURVES if key in history}
+    if "val_accuracy" not in found:  # a fit without validation data (notebook 01's, as listing 5.3)
+        return found
     val, val_loss = found["val_accuracy"], found["val_loss"]
     return {**found, "best_val_accuracy": max(val), "best_epoch": 1 + val.index(max(val)),
             "min_val_loss_epoch": 1 + val_loss.index(min(val_loss))}
 
 
 def run_id(entry):
-    """A short, stable key for a record: notebook, source, machine kind and seed (e.g. 04-kaggle-gpu-s1337)."""
+    """A short, stable key for a record: notebook, source, machine kind, seed and model where a notebook trains
+    two (e.g. 04-kaggle-gpu-s1337, 01-drawn-cpu-s1-dense)."""
     kind = "gpu" if "GPU" in entry["machine"] else "cpu"
-    return f"{entry['notebook'][:2]}-{entry['source']}-{kind}-s{entry['seed']}"
+    model = f"-{entry['model']}" if entry.get("model") else ""
+    return f"{entry['notebook'][:2]}-{entry['source']}-{kind}-s{entry['seed']}{model}"
 
 
 def from_reference(result, date):
     """A runs.json record from one benchmarks/reference_runs.py result."""
     entry = {key: result[key] for key in ("notebook", "run", "profile", "source", "seed", "epochs", "batch_size",
                                           "steps_per_epoch", "machine", "versions", "test", "fit_seconds")}
+    entry.update({key: result[key] for key in ("model", "parameters") if key in result})  # notebook 01: which model
     entry.update(curves(result), how=result["how"], note=result["note"], date=date,
-                 estimate_printed=None, book=book_reference(result["run"]) or None)
+                 estimate_printed=None, book=result.get("book") or book_reference(result["run"]) or None)
     entry.update(estimate_check(result.get("estimate"), result["fit_seconds"]))
     entry["id"] = run_id(entry)
     entry["label"] = (f"notebook {entry['notebook'][:2]}, {entry['profile']} profile, {entry['source']} data, "
-                      f"seed {entry['seed']}, {entry['machine'].split(',')[0]}")
+                      f"seed {entry['seed']}, {entry['machine'].split(',')[0]}"
+                      + (f", {entry['model']}" if entry.get("model") else ""))
     return entry
 
 
@@ -197,7 +203,7 @@ def main(argv=None):
         parser.error("pass --results, or --notebook with --models-dir and --run")
     save(entries)
     for entry in entries:
-        print(entry["id"], entry["label"], "final val", entry["val_accuracy"][-1], "test", entry["test"])
+        print(entry["id"], entry["label"], "final val", entry.get("val_accuracy", [None])[-1], "test", entry["test"])
     return 0
 
 

@@ -26,3 +26,10 @@ def curve_text(notebook):
     low, high = CURVE_VAL_ACCURACY[notebook]
     span = f"{low:.2f}" if low == high else f"{low:.2f}-{high:.2f}"
     return f"val. accuracy about {span} after {EPOCHS[notebook]} epochs"
+
+
+# Section 5.1 (MNIST): listings 5.1-5.3's convnet against chapter 2's densely connected network (section 2.1).
+MNIST_PARAMETERS = {"convnet": 93_322, "dense": 407_050}
+MNIST_TEST_ACCURACY = {"convnet": 0.993, "dense": 0.978}  # the text of section 5.1: 99.3% and 97.8%
+MNIST_PRINTED_TEST_ACC = 0.9908  # the test_acc the book prints after listing 5.3
+MNIST_ERROR_REDUCTION = 0.68  # "we decreased the error rate by 68% (relative)"

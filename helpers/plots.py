@@ -143,7 +143,8 @@ def plot_reference_runs(runs, title, mine=None, mine_label="your run", book=None
             ax.plot(np.arange(1, len(mine[f"val_{metric}"]) + 1), mine[f"val_{metric}"], "-", color="C3",
                     label=f"{mine_label}: validation")
         if book is not None and metric == "accuracy":
-            ax.axhline(book, ls=":", color="gray", label=f"the book's own notebook: last epoch {book:.3f} (real photos)")
+            ax.axhline(book, ls=":", color="gray",
+                       label=f"the book's own notebook: last epoch {book:.3f} (real photos)")
         ax.set_title(f"reference runs: {metric}")
     if beside:
         for ax, metric in zip(axes[2:], ("accuracy", "loss")):

@@ -127,3 +127,27 @@ def fit_time_line(notebook, source):
         runs_text = f"{len(group)} runs, " if len(group) > 1 else ""
         parts.append(f"{low if low == high else f'{low}-{high}'} on {machine}, {runs_text}{dates}")
     return f"Recorded full runs of notebook {notebook} on {source_name(source)}: model.fit took {'; '.join(parts)}."
+
+
+DIGIT_SOURCES = {"drawn": "the drawn digits", "mnist": "MNIST"}
+
+
+def digit_runs(source):
+    """Notebook 01's recorded full runs on these digits ('drawn' or 'mnist'), by model: {'convnet': [...], ...}."""
+    runs = [r for r in load_runs() if r["notebook"].startswith("01") and r.get("profile") == "full"
+            and r.get("source") == source]
+    return {model: [r for r in runs if r.get("model") == model] for model in ("convnet", "dense")}
+
+
+def digits_expected_line(source):
+    """One sentence: the test accuracies of notebook 01's recorded runs of both models, next to the book's."""
+    runs = digit_runs(source)
+    quoted = (f"the book, on MNIST: {book.MNIST_TEST_ACCURACY['convnet']:.3f} and "
+              f"{book.MNIST_TEST_ACCURACY['dense']:.3f}")
+    name = DIGIT_SOURCES.get(source, source)
+    if not runs["convnet"] or not runs["dense"]:
+        return f"No full runs of notebook 01 on {name} are recorded yet ({quoted})."
+    conv, dense = ([r["test"]["accuracy"] for r in runs[m]] for m in ("convnet", "dense"))
+    seeds = len(conv) if len(conv) == len(dense) else f"{len(conv)} and {len(dense)}"
+    return (f"Recorded full runs on {name} ({seeds} seeds each), test accuracy: convnet {span(conv, 4)}, "
+            f"dense network {span(dense, 4)} ({quoted}).")

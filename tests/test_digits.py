@@ -127,4 +127,38 @@ def test_drawn_digits_fingerprint():
 
 
 FINGERPRINT_LABELS = [4, 5, 2, 2, 1, 3, 3, 8, 7, 6, 5, 0, 4, 6, 7, 1, 2, 2, 7, 1]
-FINGERPRINT = "efc03340764d9a33"
+FINGERPRINT = "a80bc5dddef4c68c"
+
+
+def test_recorded_runs_make_the_books_point():
+    """Notebook 01's prose: three seeds of each model on the drawn digits, every convnet above every dense network,
+    each on at least 10,000 test images."""
+    from helpers import references
+
+    runs = references.digit_runs(digits.DRAWN)
+    assert len(runs["convnet"]) >= 3 and len(runs["dense"]) >= 3
+    assert all(r["test"]["images"] >= 10_000 for r in runs["convnet"] + runs["dense"])
+    assert min(r["test"]["accuracy"] for r in runs["convnet"]) > max(r["test"]["accuracy"] for r in runs["dense"])
+    assert {r["parameters"] for r in runs["convnet"]} == {93_322}
+    assert {r["parameters"] for r in runs["dense"]} == {407_050}
+    line = references.digits_expected_line(digits.DRAWN)
+    assert line.startswith("Recorded full runs on the drawn digits (3 seeds each)") and "0.993" in line
+    assert "No full runs" in references.digits_expected_line(digits.MNIST)
+
+
+def test_a_run_without_validation_is_recorded_with_its_model():
+    """benchmarks/record_run.py takes benchmarks/digits_runs.py's results: no validation curves, the model in the id."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from benchmarks import record_run
+
+    result = {"notebook": "01_convolution.ipynb", "run": None, "model": "dense", "profile": "full",
+              "source": "drawn", "seed": 7, "epochs": 2, "batch_size": 128, "steps_per_epoch": 469,
+              "machine": "AMD EPYC, 2 cores (CPU only)", "versions": {}, "parameters": 407_050,
+              "test": {"accuracy": 0.98, "loss": 0.06, "images": 10_000}, "fit_seconds": 20.0,
+              "accuracy": [0.9, 0.95], "loss": [0.3, 0.2], "how": "benchmarks/digits_runs.py", "note": "",
+              "book": "test accuracy 0.978 on MNIST (section 5.1)"}
+    entry = record_run.from_reference(result, "2026-12-07")
+    assert entry["id"] == "01-drawn-cpu-s7-dense" and entry["model"] == "dense" and "val_accuracy" not in entry
+    assert entry["book"].startswith("test accuracy 0.978") and entry["label"].endswith(", dense")

@@ -1,4 +1,4 @@
-"""The book's listings 5.4-5.15 in notebooks 03-06: each one plain cell, checked on its syntax tree and run alone.
+"""The book's listings 5.1-5.15 in notebooks 01 and 03-06: each one plain cell, checked on its syntax tree, run alone.
 
 A listing cell's first line is `# Listing 5.N: <the book's title>` (a listing split over two cells goes on in a
 cell whose first line is `# Listing 5.N (continued)`). It calls nothing from helpers and reads only the names
@@ -21,11 +21,14 @@ import pytest
 from nbval_checked import cell_problems
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = {number: next((ROOT / "notebooks").glob(f"{number}_*.ipynb")) for number in ("03", "04", "05", "06")}
+NOTEBOOKS = {number: next((ROOT / "notebooks").glob(f"{number}_*.ipynb")) for number in ("01", "03", "04", "05", "06")}
 TEST_DATA = ROOT / "build" / "test-data"
 
-# The book's titles (1st edition, section 5.2).
+# The book's titles (1st edition, sections 5.1 and 5.2).
 TITLES = {
+    "5.1": "Instantiating a small convnet",
+    "5.2": "Adding a classifier on top of the convnet",
+    "5.3": "Training the convnet on MNIST images",
     "5.4": "Copying images to training, validation, and test directories",
     "5.5": "Instantiating a small convnet for dogs vs. cats classification",
     "5.6": "Configuring the model for training",
@@ -50,7 +53,7 @@ BOOK_NAMES = {"os", "shutil", "original_dataset_dir", "base_dir", "train_dir", "
               "test_dogs_dir", "keras", "layers", "models", "optimizers", "ImageDataGenerator", "plt"}
 # ...and these plain variables from the profile, set once and visibly before the first listing.
 COURSE_NAMES = {"n_train", "n_val", "n_test", "scratch", "models_dir", "epochs", "steps_per_epoch",
-                "validation_steps", "callbacks"}
+                "validation_steps", "callbacks", "digit_data"}  # digit_data: what mnist.load_data() returns
 SETUP_NAMES = BOOK_NAMES | COURSE_NAMES
 
 

@@ -13,6 +13,8 @@ from helpers import plots, references  # noqa: E402
 
 REQUIRED = ("notebook", "profile", "source", "seed", "epochs", "batch_size", "steps_per_epoch", "accuracy",
             "val_accuracy", "loss", "val_loss", "test", "fit_seconds", "machine", "versions", "id", "date")
+# Notebook 01 fits as listing 5.3 does, without validation data, and trains two models: its records say which.
+NO_VALIDATION = {"01": ("val_accuracy", "val_loss")}
 
 
 def record(notebook, source, final_val, test, epochs=3, steps=100, profile="full", seed=1):
@@ -58,9 +60,12 @@ def test_recorded_runs_have_every_field_and_unique_ids():
     runs = references.load_runs()
     assert runs, "benchmarks/runs.json holds the reference runs"
     for run in runs:
-        missing = [key for key in REQUIRED if key not in run]
+        exempt = NO_VALIDATION.get(run.get("notebook", "")[:2], ())
+        missing = [key for key in REQUIRED if key not in run and key not in exempt]
         assert not missing, f"{run.get('id')}: missing {missing}"
-        assert len(run["val_accuracy"]) == len(run["accuracy"]) == run["epochs"]
+        assert len(run.get("val_accuracy", run["accuracy"])) == len(run["accuracy"]) == run["epochs"]
+        if exempt:
+            assert run.get("model") in ("convnet", "dense"), f"{run.get('id')}: which model?"
         assert re.fullmatch(r"\d{4}-\d\d-\d\d", run["date"])
     assert len({r["id"] for r in runs}) == len(runs)
 

@@ -7,11 +7,12 @@ A quoted figure carries its name in an HTML comment just before it, which no Mar
     python tools/run_figures.py           # rewrite every named figure in the notebooks and the README
     python tools/run_figures.py --check   # list the figures that differ from runs.json; exit 1 if any
 
-A name is RUN.FIGURE. RUN is one of QUOTED's names (the one run a notebook's prose quotes for one kind of data) or,
-in the README only, the id of any run in benchmarks/runs.json; `RUN.range.FIGURE` is the range over every recorded
-run of the same notebook, kind of data and schedule, `RUN.runs` their number. FIGURE is one of FIGURES' keys. `NEW.FIGURE:OLD.FIGURE` is the relative
-gain of one figure over another, in percent. `book.NN.text` and `book.NN.final` are the book's figures for notebook
-NN's model (helpers.book): the figure its text gives, and the last epoch of its own notebook.
+A name is RUN.FIGURE. RUN is one of QUOTED's names (the one run a notebook's prose quotes for one kind of data)
+or, in the README only, the id of any run in benchmarks/runs.json. FIGURE is one of FIGURES' keys;
+`RUN.range.FIGURE` is its range over every recorded run of the same notebook, kind of data and schedule, and
+`RUN.runs` their number. `NEW.FIGURE:OLD.FIGURE` is the relative gain of one figure over another, in percent.
+`book.NN.text` and `book.NN.final` are the book's figures for notebook NN's model (helpers.book): the figure its
+text gives, and the last epoch of its own notebook.
 tests/test_run_figures.py checks that every named figure is the one runs.json gives, and that no run figure goes
 unnamed.
 """

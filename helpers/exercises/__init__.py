@@ -10,6 +10,7 @@ import re
 import textwrap
 
 from . import augmentation, baseline, convolution, dataset, dropout, pipeline, pooling, visualizing
+from . import first_convnet  # noqa: F401 (registers notebook 01's exercises on the first convnet)
 from .core import (CORRECT, MESSAGES, REGISTRY, UNANSWERED, UNREADABLE, WRONG, Feedback, judge, run_solution, say,
                    unreadable)
 
@@ -59,9 +60,9 @@ def check(exercise_id, answer):
         print(missing.message)
         return
     result = judge(ex.id, ex.checker, answer)
-    text = say("check.line", id=ex.id, label=say(f"label.{result.status}"), message=result.message)
-    if result.status in (WRONG, UNREADABLE):
-        text += say("check.stuck", id=ex.id)
+    stuck = result.status in (WRONG, UNREADABLE)
+    text = say("check.line_stuck" if stuck else "check.line", id=ex.id, label=say(f"label.{result.status}"),
+               message=result.message)
     print(textwrap.fill(text, width=100, break_long_words=False, break_on_hyphens=False))
 
 

@@ -16,10 +16,10 @@ from keras import layers
 from helpers import exercises, ops"""
 INTRO = """## Exercises
 
-Four exercises on this notebook, from a quick prediction to a small function. Each has a cell: replace the
-`...` with your answer and run the cell; `exercises.check` tells you at once whether it is right, and if not,
-what your answer reveals. `exercises.hint("01.1")` gives a hint, `exercises.solution("01.1")` the worked
-solution (all of them are in `solutions/01_convolution_solutions.ipynb`).
+Seven exercises on this notebook: 01.1-01.4 on convolution, 01.5-01.7 on the first convnet (listings 5.1 and
+5.2). Each has a cell: replace the `...` with your answer and run the cell; `exercises.check` tells you at once
+whether it is right, and if not, what your answer reveals. `exercises.hint("01.1")` gives a hint,
+`exercises.solution("01.1")` the worked solution (all of them are in `solutions/01_convolution_solutions.ipynb`).
 
 Key terms: 합성곱 (convolution), 특성 맵 (feature map), 패딩 (padding), 스트라이드 (stride)."""
 

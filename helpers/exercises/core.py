@@ -68,7 +68,7 @@ messages({
     "label.unanswered": "Not answered yet",
     "label.unreadable": "Cannot check this",
     "check.line": "[{id}] {label}: {message}",
-    "check.stuck": ' (Stuck? exercises.hint("{id}"))',
+    "check.line_stuck": '[{id}] {label}: {message} (Stuck? exercises.hint("{id}"))',
     "check.no_exercise": "No exercise {given}: {known}.",
     "check.known_ids": "notebook {notebook} has {ids}",
     "check.id_form": "exercise ids look like '01.1'; notebooks {notebooks} have exercises",
@@ -115,8 +115,7 @@ messages({
     "read.function": "{answer} is not a function: pass the function itself, {name}, not {name}(...)",
     "shape.example3": "(height, width, depth)",
     "shape.example2": "(height, width)",
-    "shape.order3": "{shape} has the right sizes in the wrong order: Keras writes (height, width, channels).",
-    "shape.order2": "{shape} has the right sizes in the wrong order: (height, width).",
+    "shape.order": "{shape} has the right sizes in the wrong order: Keras writes {example}.",
     "shape.larger": "{axis} {size} (should be larger)",
     "shape.smaller": "{axis} {size} (should be smaller)",
     "shape.some_off_one": "{shape}: {off}; the {right} is right.",
@@ -442,9 +441,9 @@ def judge_shape(shape, truth, correct_key, mistakes, fields=None, axes=("height"
     found = first_match(shape, mistakes)
     if found:
         return wrong(found, **fields)
-    if sorted(shape) == sorted(truth):
-        return wrong("shape.order3" if len(shape) == 3 else "shape.order2", shape=shape)
     names = [say(f"axis.{a}") for a in axes]
+    if sorted(shape) == sorted(truth):
+        return wrong("shape.order", shape=shape, example=f"({', '.join(names)})")
     off = [say("shape.larger" if t > s else "shape.smaller", axis=n, size=s)
            for n, s, t in zip(names, shape, truth) if s != t]
     good = [n for n, s, t in zip(names, shape, truth) if s == t]

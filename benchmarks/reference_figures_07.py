@@ -89,8 +89,7 @@ def load_weights(model, path):
 def activation_figure(model, image_path, dpi):
     """Section 1: the activation grids of one test image (notebook 07, listing 5.30's cell)."""
     from helpers import inspect_model as im
-    from helpers import predictions
-    from helpers import plots
+    from helpers import plots, predictions
 
     x = predictions.load_image(image_path, model)
     acts = im.activations(model, x)
@@ -113,8 +112,7 @@ def pattern_figure(model, dpi, steps=40, n_channels=16):
 def grad_cam_figure(model, test_paths, test_labels, dpi):
     """Section 3: Grad-CAM of the first two test cats and the first two test dogs (notebook 07's cell)."""
     from helpers import inspect_model as im
-    from helpers import predictions
-    from helpers import plots
+    from helpers import plots, predictions
 
     cam_paths = predictions.pick_examples(model, test_paths, test_labels)
     images, heatmaps, overlays, titles = [], [], [], []
@@ -144,8 +142,7 @@ def main(argv=None):
 
     os.environ["COURSE_PROFILE"] = "full"
     os.environ["COURSE_DATA_DIR"] = os.path.abspath(args.data_dir)
-    from helpers import config, data, models, plots, training
-    from helpers import predictions
+    from helpers import config, data, models, plots, predictions, training
 
     print(f"Preparing the full profile's synthetic split in {config.data_dir()} ...", flush=True)
     data.prepare(data.SYNTHETIC, profile="full")

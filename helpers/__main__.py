@@ -67,7 +67,7 @@ def add_status_parser(sub):
 
 def cmd_status(args):
     """Print what is prepared and trained; never fails just because nothing is there yet."""
-    from . import data, training
+    from . import data, saved_runs
     from .data import folders
 
     _apply_common(args)
@@ -106,7 +106,7 @@ def cmd_status(args):
         if extra:
             print(f"  ({len(extra)} file(s) that are not photos of the split, e.g. {extra[0]}, are ignored)")
     print(f"models: {config.models_dir()}")
-    for line in training.models_report():  # each run's model and record, matched or not; never temporary files
+    for line in saved_runs.models_report():  # each run's model and record, matched or not; never temporary files
         print(f"  {line}")
     return 0
 

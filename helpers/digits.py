@@ -183,8 +183,8 @@ def draw_digit(label, rng, style=None):
     total = image.sum()
     if total > 0:
         rows, cols = np.indices(image.shape)
-        dy = int(round((SIDE - 1) / 2 - (rows * image).sum() / total))
-        dx = int(round((SIDE - 1) / 2 - (cols * image).sum() / total))
+        dy = round((SIDE - 1) / 2 - (rows * image).sum() / total)
+        dx = round((SIDE - 1) / 2 - (cols * image).sum() / total)
         image = np.roll(image, (int(np.clip(dy, -3, 3)), int(np.clip(dx, -3, 3))), axis=(0, 1))
     return np.clip(image, 0, 255).astype(np.uint8)
 

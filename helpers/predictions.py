@@ -150,10 +150,10 @@ class Prediction:
 
 def default_model_path():
     """The dropout+augmentation model if saved, else the baseline, else the former's path."""
-    from . import training
+    from . import saved_runs
 
-    found, _ = training.find_trained_model()
-    return found or training.model_path(2)
+    found, _ = saved_runs.find_trained_model()
+    return found or saved_runs.model_path(2)
 
 
 def check_model(model):

@@ -12,8 +12,8 @@ Files use Kaggle's layout and names (dest/train/cat.0.jpg ... dog.N.jpg): the sp
 exactly like the real photos.
 """
 import math
-import os
 import multiprocessing
+import os
 from pathlib import Path
 
 import numpy as np

@@ -14,7 +14,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 from PIL import Image
 
-
 # ---------------------------------------------------------------- the server
 
 class ArchiveServer:

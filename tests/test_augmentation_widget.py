@@ -94,7 +94,7 @@ def test_picker_lists_training_images(tiny_split):
     paths = sorted(str(p) for p in (tiny_split / "train").rglob("*.jpg"))[:3]
     box = widgets.augmentation_explorer(n=4, paths=paths, book_settings=False)
     picker = box.controls["image"]
-    assert [label for label, _ in picker.options][0].startswith("cats/")
+    assert next(label for label, _ in picker.options).startswith("cats/")
     first = box.state["image"].copy()
     picker.value = paths[-1]
     assert box.state["path"] == paths[-1] and not np.array_equal(first, box.state["image"])

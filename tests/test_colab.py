@@ -8,9 +8,9 @@ import tomllib
 import types
 from pathlib import Path
 
+import colab_cells
 import pytest
 
-import colab_cells
 from helpers import colab, config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,7 +26,7 @@ def test_detection():
 
 def test_links_come_from_the_one_address_in_pyproject(tmp_path):
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
-    assert colab_cells.REPOSITORY == pyproject["project"]["urls"]["Repository"]
+    assert pyproject["project"]["urls"]["Repository"] == colab_cells.REPOSITORY
     owner_name = colab_cells.REPOSITORY.removeprefix("https://github.com/")
     url = colab_cells.colab_url("notebooks/04_baseline_convnet.ipynb")
     assert url == (f"https://colab.research.google.com/github/{owner_name}/blob/main/"

@@ -59,7 +59,7 @@ def test_photos_from_the_prepared_split_are_offered(tiny_split):
     assert len(photos) == len(expected) > 0
     assert explorer.image_picker.value == photos[0]
     assert explorer.image.shape == (150, 150)
-    assert 0 <= explorer.image.min() and explorer.image.max() <= 1
+    assert explorer.image.min() >= 0 and explorer.image.max() <= 1
 
 
 @pytest.mark.parametrize("kernel", list(widgets.KERNELS))

@@ -16,15 +16,16 @@ import time
 import zipfile
 from pathlib import Path
 
-import pytest
-
 import archive_server as fake
+import pytest
+from test_faults import entries, one_line, pictures, run_cli, snapshot, split_intact
+
 from helpers import config, data
 from helpers.__main__ import main
 from helpers.data import download as dl
-from helpers.data import folders, sources
+from helpers.data import folders, obtain
+from helpers.data import manifest as manifest_mod
 from helpers.data import split as split_mod
-from test_faults import entries, one_line, pictures, run_cli, snapshot, split_intact
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,8 +122,8 @@ def test_an_emptied_photo_is_found_by_status_and_copied_again_by_data(kaggle_spl
 def test_an_intact_split_is_checked_without_hashing_and_force_hashes_again(kaggle_split, monkeypatch, capsys):
     photo = config.small_dataset_dir() / "validation" / "dogs" / "dog.120.jpg"
     hashed = []
-    real = split_mod.sha256_file
-    monkeypatch.setattr(split_mod, "sha256_file", lambda p, *a, **k: hashed.append(Path(p).name) or real(p, *a, **k))
+    real = manifest_mod.sha256_file
+    monkeypatch.setattr(manifest_mod, "sha256_file", lambda p, *a, **k: hashed.append(Path(p).name) or real(p, *a, **k))
     assert main(["data"]) == 0 and hashed == []  # sizes and times match the manifest: nothing is read
     # The same size and time with other bytes: the fast check trusts it; --force does not.
     stat = photo.stat()
@@ -218,7 +219,7 @@ def test_a_lock_file_that_is_a_link_or_a_folder_is_refused(kaggle_split, tmp_pat
 def test_a_partial_download_that_is_a_link_is_refused(server, tmp_path, capsys):
     victim = tmp_path / "victim.txt"
     victim.write_text("a learner's file")
-    part = sources.downloads_dir() / "dogs-vs-cats.zip.part"
+    part = obtain.downloads_dir() / "dogs-vs-cats.zip.part"
     part.parent.mkdir(parents=True)
     part.symlink_to(victim)
     url = server.add("k.zip", b"PK never read")
@@ -367,7 +368,7 @@ def test_deeply_nested_json_is_a_damaged_file(archives, monkeypatch, capsys, nam
 # ---------------------------------------------------------------- 12. downloads have a size limit
 
 def test_an_endless_download_stops_near_the_sources_size(kaggle_split, server, monkeypatch, capsys):
-    monkeypatch.setitem(sources.SOURCES, "kaggle", dataclasses.replace(sources.SOURCES["kaggle"], usual_size=300_000))
+    monkeypatch.setitem(obtain.SOURCES, "kaggle", dataclasses.replace(obtain.SOURCES["kaggle"], usual_size=300_000))
     url = server.add("k.zip", b"unused")
     server.then("k.zip", ("endless",))
     started = time.monotonic()
@@ -375,17 +376,17 @@ def test_an_endless_download_stops_near_the_sources_size(kaggle_split, server, m
     err = one_line(capsys.readouterr().err)
     assert "sent more than 375.0 kB without announcing a size" in err and "dogs-vs-cats.zip.part was deleted" in err
     assert time.monotonic() - started < 60
-    assert entries(sources.downloads_dir()) == []
+    assert entries(obtain.downloads_dir()) == []
     split_intact(kaggle_split)
 
 
 def test_a_download_larger_than_announced_for_the_source_is_refused(kaggle_split, server, monkeypatch, capsys):
-    monkeypatch.setitem(sources.SOURCES, "google", dataclasses.replace(sources.SOURCES["google"], size=1000))
+    monkeypatch.setitem(obtain.SOURCES, "google", dataclasses.replace(obtain.SOURCES["google"], size=1000))
     url = server.add("g.zip", b"x" * 5000)
     assert main(["data", "--source", "google", "--url", url]) == 1
     err = one_line(capsys.readouterr().err)
     assert "announces 5.0 kB, more than the file can be (at most 1.0 kB)" in err
-    assert not (sources.downloads_dir() / "cats_and_dogs_filtered.zip.part").exists()
+    assert not (obtain.downloads_dir() / "cats_and_dogs_filtered.zip.part").exists()
     split_intact(kaggle_split)
 
 
@@ -419,7 +420,7 @@ def test_a_full_disk_while_downloading_names_the_part_file_which_resumes(archive
     monkeypatch.setattr(dl, "_open_part", lambda part, mode: FullDisk(real_open(part, mode), 100_000))
     assert main(["data", "--source", "kaggle", "--url", url]) == 1
     err = one_line(capsys.readouterr().err)
-    part = sources.downloads_dir() / "dogs-vs-cats.zip.part"
+    part = obtain.downloads_dir() / "dogs-vs-cats.zip.part"
     assert f"The disk is full: no space left while writing {part}" in err and "run the same command again" in err
     assert part.stat().st_size == 100_000
     split_intact(kaggle_split)

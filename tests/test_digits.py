@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from archive_server import ArchiveServer
+
 from helpers import digits
 from helpers.data import download as dl
 
@@ -50,7 +50,7 @@ def test_url_and_checksum_are_keras_own():
         pytest.skip("this Keras keeps its MNIST loader elsewhere")
     source = KERAS_MNIST.read_text(encoding="utf-8")
     folder = re.search(r'origin_folder = \(\s*"([^"]+)"', source)[1]
-    assert digits.MNIST_URL == folder + "mnist.npz"
+    assert folder + "mnist.npz" == digits.MNIST_URL
     assert re.search(r'"([0-9a-f]{64})"', source)[1] == digits.MNIST_SHA256
 
 
@@ -62,7 +62,7 @@ def test_download_verifies_resumes_and_is_then_used(server):
     assert path == digits.course_copy() and path.read_bytes() == data
     first, again = server.ranges("mnist.npz")
     assert first is None and again.startswith("bytes=") and again != "bytes=0-"  # resumed, not restarted
-    (x, y), (xt, yt) = digits.load("quick", sha256=hashlib.sha256(data).hexdigest())
+    (x, _y), (xt, _yt) = digits.load("quick", sha256=hashlib.sha256(data).hexdigest())
     assert x.shape == (30, 28, 28) and xt.shape == (10, 28, 28) and x.dtype == np.uint8
     assert digits.source_used() == digits.MNIST and "MNIST (from the course's data folder)" in digits.data_line()
 
@@ -78,7 +78,7 @@ def test_a_file_with_another_checksum_is_set_aside(server):
 def test_a_file_not_in_mnists_format_is_set_aside(server):
     data = b"not an npz" * 100
     url = server.add("mnist.npz", data)
-    with pytest.raises(dl.VerificationError, match="NumPy .npz"):
+    with pytest.raises(dl.VerificationError, match=r"NumPy \.npz"):
         digits.download_mnist(url=url, sha256=hashlib.sha256(data).hexdigest(), progress=False)
     assert digits.course_copy().with_name("mnist.npz.bad").exists()
 
@@ -94,7 +94,7 @@ def test_keras_cache_is_found_first(tmp_path):
 
 def test_without_mnist_the_drawn_digits(monkeypatch):
     monkeypatch.setitem(digits.SIZES, "quick", (50, 20))
-    (x, y), (xt, yt) = digits.load("quick")
+    (x, y), (xt, _yt) = digits.load("quick")
     assert digits.source_used() == digits.DRAWN and "drawn digits" in digits.data_line()
     assert x.shape == (50, 28, 28) and xt.shape == (20, 28, 28) and x.dtype == y.dtype == np.uint8
     assert set(np.unique(y)) <= set(range(10)) and x.max() > 150

@@ -3,8 +3,8 @@ import hashlib
 from collections import namedtuple
 
 import pytest
-
 from archive_server import ArchiveServer, closed_port_url
+
 from helpers.data import download as dl
 
 DATA = bytes(range(256)) * 4000  # 1,024,000 bytes

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from helpers import config, exercises, ops
-from helpers.exercises import CORRECT, UNANSWERED, UNREADABLE, WRONG, core
+from helpers.exercises import CORRECT, UNANSWERED, UNREADABLE, WRONG, core, messages
 
 
 def layers():
@@ -544,11 +544,11 @@ def test_every_message_is_reached_by_some_answer(quick_split):
     found = all_feedback()
     reached = {f.key for f in found}
     texts = " | ".join(f.message for f in found)
-    for key, template in core.MESSAGES.items():
+    for key, template in messages.MESSAGES.items():
         static = max(re.split(r"\{[^}]*\}", template), key=len)
         if key not in reached and len(static) >= 15 and static in texts:
             reached.add(key)
-    exercise_keys = {k for k in core.MESSAGES if re.match(r"(\d\d\.\d\.|\d\d\.|shape\.|read\.|core\.)", k)}
+    exercise_keys = {k for k in messages.MESSAGES if re.match(r"(\d\d\.\d\.|\d\d\.|shape\.|read\.|core\.)", k)}
     missing = sorted(exercise_keys - reached - PARTS - OWN_TESTS)
     assert not missing, f"no row of the tables reaches {missing}"
 
@@ -565,27 +565,27 @@ def test_messages_are_sentences_without_scientific_notation(quick_split):
 
 def test_every_template_names_only_fields_it_is_given():
     """Templates are str.format strings; a translation must keep their fields (checked by translate)."""
-    for key, template in core.MESSAGES.items():
+    for key, template in messages.MESSAGES.items():
         assert key.startswith("unit.") or template == template.strip(), key  # units start with their space
         assert not re.search(r"\{[^}]*\{", template), key
 
 
 def test_translation_replaces_a_message_by_key():
-    core.translate("xx", {"01.2.bias": "편향 {truth}"})
-    core.LANGUAGE[0] = "xx"
+    messages.translate("xx", {"01.2.bias": "편향 {truth}"})
+    messages.LANGUAGE[0] = "xx"
     try:
         result = exercises.feedback("01.2", 1200)
         assert result.key == "01.2.bias" and result.message.startswith("편향")
-        assert exercises.feedback("01.2", 416).message == core.say("01.2.depth")  # falls back to English
+        assert exercises.feedback("01.2", 416).message == messages.say("01.2.depth")  # falls back to English
     finally:
-        core.LANGUAGE[0] = "en"
-        core.TRANSLATIONS.pop("xx")
+        messages.LANGUAGE[0] = "en"
+        messages.TRANSLATIONS.pop("xx")
     with pytest.raises(KeyError):
-        core.translate("xx", {"no.such.key": "x"})
+        messages.translate("xx", {"no.such.key": "x"})
 
 
 def test_numbers_read_as_a_learner_writes_them():
-    assert [core.num(v) for v in (5_538_300, 1216.0, 1216.5, 0.00001, 28.8, 0.083333333)] == [
+    assert [messages.num(v) for v in (5_538_300, 1216.0, 1216.5, 0.00001, 28.8, 0.083333333)] == [
         "5,538,300", "1,216", "1,216.5", "0.00001", "28.8", "0.08333"]
 
 

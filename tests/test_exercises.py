@@ -2,12 +2,12 @@
 cells and solutions notebooks are generated from the registry (the tables of right and wrong answers are in
 tests/test_exercise_answers.py)."""
 
+import exercise_cells
 import nbformat
 import numpy as np
 import pytest
-
-import exercise_cells
 import test_notebook_hygiene
+
 from helpers import config, exercises, ops
 from helpers.exercises import CORRECT, UNANSWERED, UNREADABLE, core
 
@@ -43,7 +43,7 @@ def keras_layers():
 # ------------------------------------------------------------------- the registry
 
 def test_every_notebook_has_three_or_more_exercises():
-    assert NOTEBOOKS == [f"{n:02d}" for n in range(1, 9)]
+    assert [f"{n:02d}" for n in range(1, 9)] == NOTEBOOKS
     for nb in NOTEBOOKS:
         found = exercises.catalog(nb)
         assert 3 <= len(found) <= 8, nb
@@ -75,7 +75,7 @@ def test_placeholder_says_not_answered(ex_id, capsys):
     """The learner's cell as the notebook holds it: the check says it is not answered yet, and does not raise."""
     ex = exercises.catalog(ex_id.split(".")[0])[int(ex_id.split(".")[1]) - 1]
     namespace = {}
-    exec(f"{exercises.MODULES[ex.notebook].IMPORTS}\n{ex.starter}", namespace)  # noqa: S102 - the notebook's cell
+    exec(f"{exercises.MODULES[ex.notebook].IMPORTS}\n{ex.starter}", namespace)
     assert exercises.feedback(ex_id, namespace[ex.name]).status == UNANSWERED
     exercises.check(ex_id, namespace[ex.name])
     assert capsys.readouterr().out.startswith(f"[{ex_id}] Not answered yet: ")

@@ -5,12 +5,12 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from helpers import ops, plots, widgets
+from helpers import conv_figures, ops, widgets
 
 
 def test_conv_still_uses_the_explorers_colour_scale_and_a_colour_bar():
     explorer = widgets.conv_explorer(image="edges")
-    fig = plots.plot_conv_state(explorer.state)
+    fig = conv_figures.plot_conv_state(explorer.state)
     image = fig.axes[2].images[0]
     limit = np.abs(explorer.feature_map).max()
     assert image.get_cmap().name == widgets.DIVERGING and image.get_clim() == (-limit, limit)
@@ -22,7 +22,7 @@ def test_pool_still_draws_one_output_cell_as_large_as_one_input_cell():
     fmap = np.maximum(ops.conv2d(widgets.pattern("edges"), widgets.KERNELS["Sobel x"])[:, :, 0], 0)
     for size, stride in [(2, 2), (3, 2), (2, 3)]:
         pool = widgets.pool_explorer(fmap, size=size, stride=stride)
-        fig = plots.plot_pool_state(pool.state)
+        fig = conv_figures.plot_pool_state(pool.state)
         ax = fig.axes[0]
         assert len(fig.axes) == 1  # one pair of axes: one scale for both maps
         feature, pooled = ax.images[:2]
@@ -39,7 +39,7 @@ def test_pool_still_draws_one_output_cell_as_large_as_one_input_cell():
 
 def test_shrinking_figure_labels_layers_with_the_names_it_is_given_and_draws_depth():
     shapes = [("input", (150, 150, 3)), ("Conv2D 1", (148, 148, 32)), ("MaxPooling2D 1", (74, 74, 32))]
-    fig = plots.plot_shrinking(shapes)
+    fig = conv_figures.plot_shrinking(shapes)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert "Conv2D\n1" in texts and "MaxPooling2D\n1" in texts and "148x148\nx32" in texts
     assert not any("conv2d_" in t for t in texts)

@@ -17,14 +17,14 @@ import time
 import zipfile
 from pathlib import Path
 
+import archive_server as fake
 import pytest
 
-import archive_server as fake
 from helpers import config, data
 from helpers.__main__ import main
-from helpers.data import download as dl
 from helpers.data import archives as archive_checks
-from helpers.data import folders, sources
+from helpers.data import download as dl
+from helpers.data import folders, obtain, sources
 from helpers.data import split as split_mod
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -268,7 +268,7 @@ def skipped_lines(source="microsoft"):
 
 
 def test_damaged_entries_are_skipped_and_listed(archives, tmp_path, capsys):
-    path, blob = archives["microsoft"]
+    _path, blob = archives["microsoft"]
     blob = dogs_deflated(blob)
     blob = fake.flip_byte(blob, "PetImages/Cat/1.jpg")  # stored: the CRC-32 check fails
     blob = fake.flip_byte(blob, "PetImages/Dog/2.jpg", at=5)  # deflated: the compressed stream is broken
@@ -294,7 +294,7 @@ def test_archive_that_cannot_be_read_is_one_line(kaggle_split, tmp_path, capsys)
 
 
 def test_huge_entry_is_skipped_without_being_read(archives, tmp_path, monkeypatch, capsys):
-    path, blob = archives["microsoft"]
+    _path, blob = archives["microsoft"]
     blob = fake.claim_size(blob, "PetImages/Cat/7.jpg", 1 << 30)  # a 1 GB entry, as its headers say
     huge = tmp_path / "huge.zip"
     huge.write_bytes(blob)
@@ -304,12 +304,12 @@ def test_huge_entry_is_skipped_without_being_read(archives, tmp_path, monkeypatc
         getattr(name, "filename", name)) or real_open(self, name, *a, **k))
     assert main(["data", "--source", "microsoft", "--archive", str(huge), "--sha256", sha(blob)]) == 0
     assert "PetImages/Cat/7.jpg" not in opened and "PetImages/Cat/8.jpg" in opened
-    entry, reason = skipped_lines()["cat.7.jpg"]
+    _entry, reason = skipped_lines()["cat.7.jpg"]
     assert reason == "too large for a photo (1.1 GB; the limit is 52.4 MB), not read"
 
 
 def test_entry_with_a_lying_header_is_cut_at_its_claimed_size(archives, tmp_path, capsys):
-    path, blob = archives["microsoft"]
+    _path, blob = archives["microsoft"]
     blob = fake.claim_size(blob, "PetImages/Dog/3.jpg", 100)  # claims 100 bytes, holds more
     lying = tmp_path / "lying.zip"
     lying.write_bytes(blob)
@@ -343,7 +343,7 @@ def test_error_page_is_set_aside_and_the_next_run_downloads_again(archives, serv
     assert main(["data", "--source", "kaggle", "--url", url]) == 1
     err = one_line(capsys.readouterr().err)
     assert "is a web page, not a zip archive" in err and "dogs-vs-cats.zip.bad" in err
-    downloads = sources.downloads_dir()
+    downloads = obtain.downloads_dir()
     assert entries(downloads) == ["dogs-vs-cats.zip.bad"]
     server.add("k.zip", archives["kaggle"][1])  # the address now serves the archive
     assert main(["data", "--source", "kaggle", "--url", url]) == 0
@@ -356,12 +356,12 @@ def test_download_cut_short_without_a_length_is_set_aside(archives, server, caps
     server.then("k.zip", ("cut", len(blob) // 2))
     assert main(["data", "--source", "kaggle", "--url", url]) == 1
     assert "incomplete zip archive" in one_line(capsys.readouterr().err)
-    assert (sources.downloads_dir() / "dogs-vs-cats.zip.bad").stat().st_size == len(blob) // 2
+    assert (obtain.downloads_dir() / "dogs-vs-cats.zip.bad").stat().st_size == len(blob) // 2
     assert main(["data", "--source", "kaggle", "--url", url]) == 0
 
 
 def test_a_bad_file_kept_by_an_earlier_run_is_not_reused(archives, server, capsys):
-    target = sources.downloads_dir() / "dogs-vs-cats.zip"
+    target = obtain.downloads_dir() / "dogs-vs-cats.zip"
     target.parent.mkdir(parents=True)
     target.write_bytes(b"<html>502 Bad Gateway</html>")
     url = server.add("k.zip", archives["kaggle"][1])
@@ -518,7 +518,7 @@ def test_runs_at_once_take_turns(archives, holder):
     holder.stdin.close()
     results = [run.communicate(timeout=120) for run in runs]
     assert [run.returncode for run in runs] == [0, 0], results
-    for waited, (out, err) in zip(seen, results):
+    for waited, (_out, err) in zip(seen, results):
         assert f"Waiting for another run (process {holder.pid}: " in waited and "Traceback" not in err
     assert sum("kept" in out for out, _ in results) == 1  # the second found the first one's split
     assert data.split_counts() == {s: {"cats": n, "dogs": n} for s, n in zip(config.SPLITS, (100, 50, 50))}
@@ -599,7 +599,7 @@ def test_sigterm_is_handled_like_ctrl_c(kaggle_split):
 # ---------------------------------------------------------------- 12. --force checks the source again
 
 def test_force_rebuilds_a_damaged_source_from_its_archive(archives, server, capsys):
-    path, blob = archives["microsoft"]
+    _path, blob = archives["microsoft"]
     url = server.add("ms.zip", blob)
     assert main(["data", "--source", "microsoft", "--url", url, "--sha256", sha(blob)]) == 0
     before = snapshot(config.small_dataset_dir())

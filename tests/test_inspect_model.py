@@ -150,11 +150,11 @@ def test_load_image_for_a_rescaling_model_matches_image_dataset_from_directory(t
 
 
 def test_load_image_errors_name_the_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="missing.jpg"):
+    with pytest.raises(FileNotFoundError, match=r"missing\.jpg"):
         predictions.load_image(tmp_path / "missing.jpg")
     bad = tmp_path / "notes.jpg"
     bad.write_text("not an image")
-    with pytest.raises(ValueError, match="notes.jpg: not a readable image"):
+    with pytest.raises(ValueError, match=r"notes\.jpg: not a readable image"):
         predictions.load_image(bad)
 
 
@@ -175,7 +175,7 @@ def test_predict_probabilities_and_split_images(tiny_split):
     truth = model.predict(np.stack([predictions.load_image(p, model) for p in paths]), verbose=0).ravel()
     np.testing.assert_allclose(probs, truth, rtol=1e-5, atol=1e-6)
     missing = tiny_split / "test" / "cats" / "nope.jpg"
-    with pytest.raises(FileNotFoundError, match="nope.jpg"):
+    with pytest.raises(FileNotFoundError, match=r"nope\.jpg"):
         predictions.predict_probabilities(model, [paths[0], missing])
     errors = {}
     kept = predictions.predict_probabilities(model, [paths[0], missing, paths[1]], batch_size=2, errors=errors)
@@ -224,7 +224,7 @@ def test_inspection_works_on_a_saved_and_loaded_model(tmp_path):
     image = np.random.default_rng(6).random((32, 32, 3)).astype("float32")
     np.testing.assert_allclose(im.grad_cam(loaded, image, "dog"), im.grad_cam(model, image, "dog"), atol=1e-5)
     np.testing.assert_allclose(im.grad_cam(loaded, image, "cat"), im.grad_cam(model, image, "cat"), atol=1e-5)
-    for (name, a), b in zip(im.activations(loaded, image).items(), im.activations(model, image).values()):
+    for (_name, a), b in zip(im.activations(loaded, image).items(), im.activations(model, image).values()):
         np.testing.assert_allclose(a, b, atol=1e-5)
     patterns = im.filter_patterns(loaded, im.last_conv_layer(loaded), [0, 1], steps=2, progress=False)
     assert patterns.shape == (2, 32, 32, 3)

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from nbval_checked import cell_problems
 
 ROOT = Path(__file__).resolve().parent.parent

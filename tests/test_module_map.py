@@ -84,8 +84,9 @@ def test_imports_follow_the_map(module):
 
 def test_import_reader_resolves_every_form():
     """Relative, absolute, package and submodule imports, read by hand from three modules."""
-    assert imported_modules("data.split") == {"config", "files", "data.folders"}  # `from ..files import`
-    assert imported_modules("exercises.dataset") == {"config", "data", "data.split", "exercises.core"}
+    assert imported_modules("data.split") == {"config", "files", "data.folders", "data.manifest"}  # `from ..files`
+    assert imported_modules("exercises.dataset") == {"config", "data", "data.split", "exercises.core",
+                                                     "exercises.answers", "exercises.messages"}
     assert imported_modules("helpers") >= {"colab", "config", "plots", "quiet"}
 
 

@@ -2,10 +2,9 @@
 import re
 from pathlib import Path
 
+import colab_cells
 import nbformat
 import pytest
-
-import colab_cells
 from nbval_checked import output_problems
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))

@@ -2,11 +2,11 @@
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from helpers import plots  # noqa: E402
+from helpers import plots
 
 HISTORY = {"accuracy": [0.5, 0.6, 0.7, 0.9], "val_accuracy": [0.5, 0.55, 0.6, 0.58],
            "loss": [0.7, 0.6, 0.5, 0.3], "val_loss": [0.7, 0.68, 0.66, 0.7]}

@@ -10,7 +10,7 @@ import pytest
 from keras import layers
 from PIL import Image
 
-from helpers import predictions, training
+from helpers import predictions, saved_runs
 from helpers.__main__ import add_predict_parser
 from helpers.config import IMAGE_SIZE
 
@@ -82,14 +82,14 @@ def test_missing_model_names_the_notebook_and_the_flag(tmp_path):
     with pytest.raises(predictions.ModelError, match=r"No trained model at .*nothing.keras.*notebook 06.*--model"):
         predictions.load_classifier(tmp_path / "nothing.keras")
     # default path: the models folder is empty in tests
-    with pytest.raises(predictions.ModelError, match="cats_and_dogs_small_2.keras"):
+    with pytest.raises(predictions.ModelError, match=r"cats_and_dogs_small_2\.keras"):
         predictions.load_classifier()
 
 
 def test_default_model_prefers_dropout_run_then_baseline():
-    baseline = saved(tiny_model(seed=1), training.model_path(1))
+    baseline = saved(tiny_model(seed=1), saved_runs.model_path(1))
     assert predictions.default_model_path() == baseline
-    dropout = saved(tiny_model(seed=2), training.model_path(2))
+    dropout = saved(tiny_model(seed=2), saved_runs.model_path(2))
     assert predictions.default_model_path() == dropout
 
 
@@ -393,7 +393,7 @@ def test_a_cut_short_model_is_damaged_and_names_its_notebook(tmp_path, capsys, k
     from helpers.__main__ import main
 
     whole = saved(tiny_model(), tmp_path / "whole.keras").read_bytes()
-    cut = training.model_path(2)
+    cut = saved_runs.model_path(2)
     cut.parent.mkdir(parents=True)
     cut.write_bytes(whole[:int(len(whole) * keep)])
     good = photos(tmp_path / "in", n=1)[0]

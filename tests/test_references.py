@@ -5,11 +5,11 @@ import re
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-from helpers import plots, references  # noqa: E402
+from helpers import plots, references
 
 REQUIRED = ("notebook", "profile", "source", "seed", "epochs", "batch_size", "steps_per_epoch", "accuracy",
             "val_accuracy", "loss", "val_loss", "test", "fit_seconds", "machine", "versions", "id", "date")

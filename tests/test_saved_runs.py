@@ -13,11 +13,11 @@ import textwrap
 import zipfile
 from pathlib import Path
 
+import archive_server as fake
 import pytest
 from PIL import Image
 
-import archive_server as fake
-from helpers import config, training
+from helpers import config, saved_runs, training
 from helpers.__main__ import main
 from helpers.data import archives
 
@@ -27,7 +27,7 @@ HISTORY = {"accuracy": [0.5, 0.8], "val_accuracy": [0.55, 0.71], "loss": [0.7, 0
 
 def saved_model(n, content=b"weights"):
     """A small zip at run n's model path, standing in for the .keras file the notebook saves."""
-    path = training.model_path(n)
+    path = saved_runs.model_path(n)
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("model.weights.h5", content)
@@ -37,8 +37,8 @@ def saved_model(n, content=b"weights"):
 def saved_run(n=1):
     """Run n saved as the notebooks save it: the model, then its record."""
     saved_model(n)
-    training.save_history(n, HISTORY, batch_size=20)
-    return training.model_path(n), training.history_path(n)
+    saved_runs.save_history(n, HISTORY, batch_size=20)
+    return saved_runs.model_path(n), saved_runs.history_path(n)
 
 
 def one_line(text):
@@ -62,21 +62,21 @@ def test_the_record_holds_the_model_files_size_and_sha256():
     record = json.loads(record_path.read_text())
     assert record["model"] == model.name and record["model_bytes"] == model.stat().st_size
     assert record["model_sha256"] == hashlib.sha256(model.read_bytes()).hexdigest()
-    assert training.run_problem(1) is None and training.paired_record(1) == record
-    assert training.find_trained_model() == (model, "baseline (notebook 04)")
+    assert saved_runs.run_problem(1) is None and saved_runs.paired_record(1) == record
+    assert saved_runs.find_trained_model() == (model, "baseline (notebook 04)")
 
 
 def test_a_new_model_beside_the_old_runs_record_is_never_paired(capsys):
     model, record_path = saved_run(1)
     before = record_path.read_bytes()
     saved_model(1, b"a new run whose record was never written")
-    problem = one_line(training.run_problem(1))
+    problem = one_line(saved_runs.run_problem(1))
     assert str(model) in problem and record_path.name in problem and "04_baseline_convnet.ipynb" in problem
-    assert not training.run_matches(1) and training.paired_record(1) is None
-    assert training.describe_run(1) == problem
-    table = training.results_table({1: "baseline"})
+    assert not saved_runs.run_matches(1) and saved_runs.paired_record(1) is None
+    assert saved_runs.describe_run(1) == problem
+    table = saved_runs.results_table({1: "baseline"})
     assert "not usable: run 04_baseline_convnet.ipynb" in table and table.splitlines()[-1] == problem
-    path, what = training.find_trained_model()
+    path, what = saved_runs.find_trained_model()
     assert path == model and "without a matching record" in what
     assert problem in status_models(capsys)[0]
     assert record_path.read_bytes() == before
@@ -85,14 +85,14 @@ def test_a_new_model_beside_the_old_runs_record_is_never_paired(capsys):
 def test_a_model_without_its_record_and_a_record_without_its_model_are_reported(capsys):
     model, record_path = saved_run(2)
     record_path.unlink()
-    problem = one_line(training.run_problem(2))
+    problem = one_line(saved_runs.run_problem(2))
     assert "has no record of its run" in problem and "06_dropout_and_augmentation.ipynb" in problem
-    assert not training.run_matches(2) and problem in status_models(capsys)[0]
+    assert not saved_runs.run_matches(2) and problem in status_models(capsys)[0]
     saved_run(2)
     model.unlink()
-    problem = one_line(training.run_problem(2))
+    problem = one_line(saved_runs.run_problem(2))
     assert f"{record_path} records run 2, but its model {model.name} is missing" in problem
-    assert not training.run_matches(2) and training.find_trained_model() == (None, None)
+    assert not saved_runs.run_matches(2) and saved_runs.find_trained_model() == (None, None)
     assert problem in status_models(capsys)[0]
 
 
@@ -101,19 +101,20 @@ def test_a_record_from_before_checksums_is_not_paired():
     record = json.loads(record_path.read_text())
     del record["model_sha256"], record["model_bytes"]
     record_path.write_text(json.dumps(record))
-    assert "holds no size and SHA-256" in one_line(training.run_problem(1)) and not training.run_matches(1)
+    assert "holds no size and SHA-256" in one_line(saved_runs.run_problem(1)) and not saved_runs.run_matches(1)
 
 
 def test_recording_a_run_needs_its_saved_model():
-    with pytest.raises(training.RunRecordError, match="No saved model .*cats_and_dogs_small_8.keras: save it first"):
-        training.save_history(8, HISTORY)
-    path = training.model_path(8)
+    with pytest.raises(saved_runs.RunRecordError,
+                       match=r"No saved model .*cats_and_dogs_small_8\.keras: save it first"):
+        saved_runs.save_history(8, HISTORY)
+    path = saved_runs.model_path(8)
     path.parent.mkdir(parents=True)
     path.write_bytes(b"PK\x03\x04 cut short by a full disk")
-    with pytest.raises(training.RunRecordError) as err:
-        training.save_history(8, HISTORY)
+    with pytest.raises(saved_runs.RunRecordError) as err:
+        saved_runs.save_history(8, HISTORY)
     assert "not a complete saved model" in one_line(str(err.value)) and str(path) in str(err.value)
-    assert not training.history_path(8).exists()
+    assert not saved_runs.history_path(8).exists()
 
 
 def full_disk_while_writing(monkeypatch, suffix):
@@ -134,15 +135,15 @@ def test_a_full_disk_while_saving_the_record_names_the_file_and_keeps_the_old_on
     before = record_path.read_bytes()
     saved_model(1, b"the new run's model")
     full_disk_while_writing(monkeypatch, ".json")
-    with pytest.raises(training.RunRecordError) as err:
-        training.save_history(1, HISTORY)
+    with pytest.raises(saved_runs.RunRecordError) as err:
+        saved_runs.save_history(1, HISTORY)
     message = one_line(str(err.value))
     assert message.startswith(f"Could not write {record_path} (the disk is full")
     assert "free some space" in message and "COURSE_MODELS_DIR" in message and "run this cell again" in message
     assert err.value.__cause__ is None and err.value.__suppress_context__
     assert record_path.read_bytes() == before  # the old run's record, untouched ...
-    assert not training.run_matches(1) and "is not the model its record" in training.describe_run(1)  # ... unpaired
-    assert sorted(p.name for p in record_path.parent.iterdir()) == sorted([training.model_path(1).name,
+    assert not saved_runs.run_matches(1) and "is not the model its record" in saved_runs.describe_run(1)  # ... unpaired
+    assert sorted(p.name for p in record_path.parent.iterdir()) == sorted([saved_runs.model_path(1).name,
                                                                            record_path.name])
 
 
@@ -155,11 +156,11 @@ def test_a_full_disk_while_saving_the_model_names_the_file_and_keeps_the_old_one
             Path(path).write_bytes(b"PK half")
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
 
-    with pytest.raises(training.RunRecordError) as err:
-        training.save_model(FullDisk(), 1)
+    with pytest.raises(saved_runs.RunRecordError) as err:
+        saved_runs.save_model(FullDisk(), 1)
     assert one_line(str(err.value)).startswith(f"Could not write {model} (the disk is full")
-    assert model.read_bytes() == before and training.run_problem(1) is None
-    assert sorted(p.name for p in model.parent.iterdir()) == sorted([model.name, training.history_path(1).name])
+    assert model.read_bytes() == before and saved_runs.run_problem(1) is None
+    assert sorted(p.name for p in model.parent.iterdir()) == sorted([model.name, saved_runs.history_path(1).name])
 
 
 def test_status_never_lists_temporary_files_as_trained_models(capsys):
@@ -200,29 +201,29 @@ DAMAGED = {
 @pytest.mark.parametrize("kind", DAMAGED)
 def test_a_damaged_record_names_the_file_and_the_notebook(kind, capsys):
     saved_run(1)
-    path = training.history_path(1)
+    path = saved_runs.history_path(1)
     content = DAMAGED[kind]
     path.write_bytes(content if isinstance(content, bytes) else content.encode())
     before = path.read_bytes()
-    for read in (training.load_record, training.load_history):
-        with pytest.raises(training.RunRecordError) as err:
+    for read in (saved_runs.load_record, saved_runs.load_history):
+        with pytest.raises(saved_runs.RunRecordError) as err:
             read(1)
         message = one_line(str(err.value))
         assert f"The saved record {path} is damaged" in message and "run 04_baseline_convnet.ipynb again" in message
         assert err.value.__cause__ is None and (err.value.__context__ is None or err.value.__suppress_context__)
-    assert training.run_matches(1) is False
-    assert training.describe_run(1) == message and training.run_problem(1) == message
-    assert training.results_table({1: "baseline"}).splitlines()[-1] == message
-    assert training.paired_record(1) is None
+    assert saved_runs.run_matches(1) is False
+    assert saved_runs.describe_run(1) == message and saved_runs.run_problem(1) == message
+    assert saved_runs.results_table({1: "baseline"}).splitlines()[-1] == message
+    assert saved_runs.paired_record(1) is None
     assert any(message in line for line in status_models(capsys))
     assert path.read_bytes() == before
 
 
 def test_a_record_that_is_a_folder_is_one_line():
-    training.history_path(1).mkdir(parents=True)
-    with pytest.raises(training.RunRecordError, match=r"Could not read the saved record .* run 04_baseline"):
-        training.load_record(1)
-    assert not training.run_matches(1)
+    saved_runs.history_path(1).mkdir(parents=True)
+    with pytest.raises(saved_runs.RunRecordError, match=r"Could not read the saved record .* run 04_baseline"):
+        saved_runs.load_record(1)
+    assert not saved_runs.run_matches(1)
 
 
 # ---------------------------------------------------------------- case 13: an interrupted fit resumes

@@ -9,14 +9,14 @@ import sys
 import zipfile
 from collections import namedtuple
 
+import archive_server as fake
 import pytest
 from PIL import Image
 
-import archive_server as fake
 from helpers import config, data
 from helpers.data import archives as archive_checks
 from helpers.data import download as dl
-from helpers.data import sources
+from helpers.data import obtain, sources
 
 
 def sha(b):
@@ -101,7 +101,7 @@ def good_split(archives):
 # ---------------------------------------------------------------- each source end to end
 
 def test_microsoft_download_skips_broken_files_and_keeps_indices(server, archives, capsys):
-    path, blob, valid = archives["microsoft"]
+    _path, blob, valid = archives["microsoft"]
     url = server.add("kagglecatsanddogs_5340.zip", blob)
     dest = data.prepare("microsoft", url=url, sha256=sha(blob))
     assert dest == config.small_dataset_dir()
@@ -128,7 +128,7 @@ def test_microsoft_download_skips_broken_files_and_keeps_indices(server, archive
 
 
 def test_second_prepare_reuses_the_source_without_downloading(server, archives):
-    path, blob, valid = archives["microsoft"]
+    _path, blob, valid = archives["microsoft"]
     url = server.add("ms.zip", blob)
     data.prepare("microsoft", url=url, sha256=sha(blob))
     requests_before = len(server.requests)
@@ -138,10 +138,10 @@ def test_second_prepare_reuses_the_source_without_downloading(server, archives):
 
 
 def test_verified_download_is_kept_and_reused(server, archives):
-    path, blob, valid = archives["microsoft"]
+    _path, blob, valid = archives["microsoft"]
     url = server.add("ms.zip", blob)
     data.prepare("microsoft", url=url, sha256=sha(blob))
-    assert (sources.downloads_dir() / "kagglecatsanddogs_5340.zip").read_bytes() == blob
+    assert (obtain.downloads_dir() / "kagglecatsanddogs_5340.zip").read_bytes() == blob
     shutil.rmtree(config.source_dir("microsoft"))
     data.prepare("microsoft", url=url, sha256=sha(blob), force=True)
     assert len(server.ranges("ms.zip")) == 1  # checked again, not downloaded again
@@ -149,7 +149,7 @@ def test_verified_download_is_kept_and_reused(server, archives):
 
 
 def test_archive_by_hand_is_checked_against_the_published_size(archives):
-    path, blob, pools = archives["google"]
+    path, blob, _pools = archives["google"]
     with pytest.raises(dl.VerificationError, match="expected 68,606,236 bytes"):
         data.prepare("google", archive=path)
     assert path.read_bytes() == blob and not config.source_dir("google").exists()
@@ -157,7 +157,7 @@ def test_archive_by_hand_is_checked_against_the_published_size(archives):
 
 def test_download_resumes_after_the_server_drops_the_connection(server, archives, monkeypatch):
     monkeypatch.setattr(dl, "CHUNK", 16 << 10)
-    path, blob, valid = archives["microsoft"]
+    _path, blob, valid = archives["microsoft"]
     url = server.add("ms.zip", blob)
     server.then("ms.zip", ("drop", len(blob) // 3))
     data.prepare("microsoft", url=url, sha256=sha(blob))
@@ -168,11 +168,11 @@ def test_download_resumes_after_the_server_drops_the_connection(server, archives
 
 def test_google_falls_back_to_second_address_and_carves_validation_and_test(server, archives, monkeypatch,
                                                                             capsys):
-    path, blob, pools = archives["google"]
+    _path, blob, pools = archives["google"]
     first = server.url("gone/cats_and_dogs_filtered.zip")  # answers 404
     second = server.add("old/cats_and_dogs_filtered.zip", blob)
-    spec = sources.SOURCES["google"]
-    monkeypatch.setitem(sources.SOURCES, "google", spec.__class__(**{**spec.__dict__, "urls": (first, second),
+    spec = obtain.SOURCES["google"]
+    monkeypatch.setitem(obtain.SOURCES, "google", spec.__class__(**{**spec.__dict__, "urls": (first, second),
                                                                       "size": len(blob)}))
     data.prepare("google")
     out = capsys.readouterr().out
@@ -186,11 +186,11 @@ def test_google_falls_back_to_second_address_and_carves_validation_and_test(serv
 
 
 def test_google_published_size_is_checked(server, archives):
-    path, blob, pools = archives["google"]
+    _path, blob, _pools = archives["google"]
     url = server.add("g.zip", blob)
     with pytest.raises(dl.VerificationError, match=f"expected 68,606,236 bytes, got {len(blob):,} bytes"):
         data.prepare("google", url=url)
-    assert (sources.downloads_dir() / "cats_and_dogs_filtered.zip.bad").exists()
+    assert (obtain.downloads_dir() / "cats_and_dogs_filtered.zip.bad").exists()
     assert not config.source_dir("google").exists()
 
 
@@ -204,7 +204,7 @@ def test_google_sizes_are_capped_to_its_folders_and_reported(archives, capsys):
 
 @pytest.mark.parametrize("which", ["kaggle_outer", "kaggle_train"])
 def test_kaggle_archive_by_hand(archives, which):
-    path, blob, valid = archives[which]
+    path, _blob, valid = archives[which]
     data.prepare("kaggle", archive=path)
     expect_split(valid)
     assert data.current_source() == "kaggle"
@@ -237,10 +237,10 @@ print("Downloading dogs-vs-cats.zip to", folder)
 
 
 def test_kaggle_command_downloads_the_competition_archive(archives, tmp_path, monkeypatch):
-    path, blob, valid = archives["kaggle_outer"]
+    path, _blob, valid = archives["kaggle_outer"]
     argv = fake_kaggle(tmp_path, monkeypatch, "ok", path)
     data.prepare("kaggle")
-    assert argv.read_text() == f"competitions download -c dogs-vs-cats -p {sources.downloads_dir()}"
+    assert argv.read_text() == f"competitions download -c dogs-vs-cats -p {obtain.downloads_dir()}"
     expect_split(valid)
 
 
@@ -273,17 +273,17 @@ def test_kaggle_mirror_failure_explains_the_manual_download(server):
 # ---------------------------------------------------------------- failures leave good data alone
 
 def test_published_checksum_mismatch_stops_and_keeps_the_file_aside(server, archives, good_split):
-    path, blob, valid = archives["microsoft"]
+    _path, blob, _valid = archives["microsoft"]
     url = server.add("mirror.zip", blob)
     with pytest.raises(dl.VerificationError) as err:
         data.prepare("microsoft", url=url)  # a mirror serving a different file
-    assert sources.SOURCES["microsoft"].size and f"{len(blob):,}" in str(err.value)
-    assert (sources.downloads_dir() / "kagglecatsanddogs_5340.zip.bad").read_bytes() == blob
+    assert obtain.SOURCES["microsoft"].size and f"{len(blob):,}" in str(err.value)
+    assert (obtain.downloads_dir() / "kagglecatsanddogs_5340.zip.bad").read_bytes() == blob
     assert snapshot(config.small_dataset_dir()) == good_split
 
 
 def test_checksum_mismatch_prints_both_values(server, archives, good_split):
-    path, blob, valid = archives["microsoft"]
+    path, blob, _valid = archives["microsoft"]
     url = server.add("ms.zip", blob)
     with pytest.raises(dl.VerificationError) as err:
         data.prepare("microsoft", url=url, sha256="ab" * 32)
@@ -316,7 +316,7 @@ def test_unreachable_host(archives, good_split):
 
 
 def test_zip_slip_entry_is_rejected(archives, good_split, tmp_path):
-    path, blob, valid = archives["zip_slip"]
+    path, blob, _valid = archives["zip_slip"]
     with pytest.raises(sources.SourceError, match="zip slip"):
         data.prepare("microsoft", archive=path, sha256=sha(blob))
     assert not list(tmp_path.rglob("escaped.jpg")) and not list(path.parent.parent.rglob("escaped.jpg"))
@@ -333,14 +333,14 @@ def test_not_enough_valid_images(archives, good_split):
 
 
 def test_archive_of_another_source_is_named(archives, good_split):
-    path, blob, valid = archives["microsoft"]
+    path, _blob, _valid = archives["microsoft"]
     with pytest.raises(sources.SourceError, match="--source microsoft"):
         data.prepare("kaggle", archive=path)
     assert snapshot(config.small_dataset_dir()) == good_split
 
 
 def test_incomplete_archive_is_refused(archives, good_split, tmp_path):
-    path, blob, valid = archives["kaggle_train"]
+    _path, blob, _valid = archives["kaggle_train"]
     cut = tmp_path / "train.zip"
     cut.write_bytes(blob[: len(blob) // 2])
     with pytest.raises(sources.SourceError, match="not a valid zip"):
@@ -349,7 +349,7 @@ def test_incomplete_archive_is_refused(archives, good_split, tmp_path):
 
 
 def test_free_space_is_checked_before_extraction(archives, good_split, monkeypatch):
-    path, blob, valid = archives["microsoft"]
+    path, blob, _valid = archives["microsoft"]
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(dl.shutil, "disk_usage", lambda p: usage(10**9, 10**9 - 10**6, 10**6))
     with pytest.raises(dl.DiskSpaceError, match="extract the photos"):
@@ -379,13 +379,13 @@ def test_unsafe_entry(name, unsafe):
 
 def test_unknown_source_lists_the_real_ones():
     with pytest.raises(sources.SourceError, match="microsoft, google, kaggle"):
-        sources.get_source("flickr")
+        obtain.get_source("flickr")
 
 
 def test_command_line_and_status_name_the_source(server, archives, capsys):
     from helpers.__main__ import main
 
-    path, blob, valid = archives["microsoft"]
+    _path, blob, _valid = archives["microsoft"]
     url = server.add("ms.zip", blob)
     assert main(["data", "--source", "microsoft", "--url", url, "--sha256", sha(blob)]) == 0
     assert main(["status"]) == 0
@@ -408,7 +408,7 @@ def test_real_archive_gives_the_quick_split():
     data.prepare("kaggle", archive=archive)
     report = sources.read_report(config.source_dir("kaggle"))
     with zipfile.ZipFile(archive) as zf:
-        names = [n for n in zf.namelist() if sources.SOURCES["kaggle"].photos.fullmatch(n)]
+        names = [n for n in zf.namelist() if obtain.SOURCES["kaggle"].photos.fullmatch(n)]
     total = report["counts"]["cats"]["valid"] + report["counts"]["dogs"]["valid"]
     assert total + len(report["skipped"]) == len(names)
     assert data.split_counts() == {s: {"cats": n, "dogs": n} for s, n in zip(config.SPLITS, (100, 50, 50))}

@@ -36,7 +36,7 @@ def test_files_are_valid_jpegs_of_varied_size(drawn):
             assert img.format == "JPEG" and img.mode == "RGB"
             sizes.append(img.size)
     widths, heights = np.array(sizes).T
-    assert 200 <= widths.min() and widths.max() <= 500 and 200 <= heights.min() and heights.max() <= 500
+    assert widths.min() >= 200 and widths.max() <= 500 and heights.min() >= 200 and heights.max() <= 500
     assert len(set(sizes)) > 0.9 * len(sizes)  # sizes vary
     aspect = widths / heights
     assert aspect.min() < 0.8 and aspect.max() > 1.25  # portrait and landscape

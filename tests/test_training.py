@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from keras.utils import img_to_array, load_img
 
-from helpers import config, models, predictions, training
+from helpers import config, models, predictions, saved_runs, training
 
 
 def test_generator_batches_and_label_mapping(tiny_split):
@@ -16,7 +16,7 @@ def test_generator_batches_and_label_mapping(tiny_split):
     x, y = train[0]
     assert x.shape == (5, 150, 150, 3) and x.dtype == np.float32
     assert y.shape == (5,) and set(np.unique(y)) <= {0.0, 1.0}
-    assert 0.0 <= x.min() and x.max() <= 1.0
+    assert x.min() >= 0.0 and x.max() <= 1.0
     # Labels follow the folder each file came from.
     for name, label in zip(train.filenames, train.classes):
         assert label == {"cats": 0, "dogs": 1}[name.split("/")[0]]
@@ -38,7 +38,7 @@ def expected_validation(validation):
 
 @pytest.mark.parametrize("augment", [False, True])
 def test_validation_is_never_augmented(tiny_split, augment):
-    train, validation = training.make_generators(batch_size=8, augment=augment)
+    _train, validation = training.make_generators(batch_size=8, augment=augment)
     assert validation.image_data_generator.rotation_range == 0
     assert not validation.image_data_generator.horizontal_flip
     first = np.concatenate([validation[i][0] for i in range(len(validation))])
@@ -69,7 +69,7 @@ def saved_model_stand_in(n, content=b"weights"):
     """A small .keras-like file (a zip) at run n's model path, as if the notebook had saved it."""
     import zipfile
 
-    path = training.model_path(n)
+    path = saved_runs.model_path(n)
     path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w") as zf:
         zf.writestr("model.weights.h5", content)
@@ -77,43 +77,43 @@ def saved_model_stand_in(n, content=b"weights"):
 
 
 def test_history_roundtrip_and_atomic_write():
-    assert training.load_history(1) is None
+    assert saved_runs.load_history(1) is None
     saved_model_stand_in(1)
     history = {"accuracy": [np.float32(0.5), 0.75], "val_accuracy": [0.4, 0.6],
                "loss": [0.7, 0.5], "val_loss": [0.8, 0.6]}
-    path = training.save_history(1, history, batch_size=20)
+    path = saved_runs.save_history(1, history, batch_size=20)
     assert path == config.models_dir() / "cats_and_dogs_small_1.history.json"
-    assert training.load_history(1) == {k: [float(v) for v in vals] for k, vals in history.items()}
+    assert saved_runs.load_history(1) == {k: [float(v) for v in vals] for k, vals in history.items()}
     record = json.loads(path.read_text())
     assert record["epochs"] == 2 and record["profile"] == "quick" and record["batch_size"] == 20
-    assert record["model"] == training.model_path(1).name  # the model file the record belongs to
-    training.update_record(1, test_accuracy=0.61)
-    assert training.load_record(1)["test_accuracy"] == 0.61
-    assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, training.model_path(1).name])
+    assert record["model"] == saved_runs.model_path(1).name  # the model file the record belongs to
+    saved_runs.update_record(1, test_accuracy=0.61)
+    assert saved_runs.load_record(1)["test_accuracy"] == 0.61
+    assert sorted(p.name for p in path.parent.iterdir()) == sorted([path.name, saved_runs.model_path(1).name])
 
 
 def test_run_matches_only_the_active_profile_and_source(tiny_split, monkeypatch):
-    assert not training.run_matches(1)  # nothing saved
+    assert not saved_runs.run_matches(1)  # nothing saved
     history = {"loss": [0.7], "val_loss": [0.8]}
     saved_model_stand_in(1)
-    training.save_history(1, history)
-    record = training.load_record(1)
+    saved_runs.save_history(1, history)
+    record = saved_runs.load_record(1)
     assert record["profile"] == "quick"
-    assert training.run_matches(1) == (record["source"] == training._data_source())
+    assert saved_runs.run_matches(1) == (record["source"] == saved_runs.data_source())
     monkeypatch.setenv("COURSE_PROFILE", "full")
-    assert not training.run_matches(1)
+    assert not saved_runs.run_matches(1)
 
 
 def test_paths_follow_models_dir():
-    assert training.model_path(2) == config.models_dir() / "cats_and_dogs_small_2.keras"
-    assert training.history_path(2).name == "cats_and_dogs_small_2.history.json"
+    assert saved_runs.model_path(2) == config.models_dir() / "cats_and_dogs_small_2.keras"
+    assert saved_runs.history_path(2).name == "cats_and_dogs_small_2.history.json"
 
 
 def test_missing_model_names_the_notebook():
     with pytest.raises(FileNotFoundError, match="04_baseline_convnet"):
-        training.load_model(1)
+        saved_runs.load_model(1)
     with pytest.raises(FileNotFoundError, match="06_dropout_and_augmentation"):
-        training.load_model(2)
+        saved_runs.load_model(2)
 
 
 def test_fit_save_load_and_evaluate(tiny_split):
@@ -122,11 +122,11 @@ def test_fit_save_load_and_evaluate(tiny_split):
     model = models.compile_model(models.build_baseline())
     history = training.fit_and_save(model, train, validation, epochs=1, n=1)
     assert set(history) == {"accuracy", "loss", "val_accuracy", "val_loss"}
-    assert training.model_path(1).exists()
-    saved = training.load_history(1)
+    assert saved_runs.model_path(1).exists()
+    saved = saved_runs.load_history(1)
     assert {k: pytest.approx(v) for k, v in history.items()} == saved
-    assert training.load_record(1)["train_images"] == 12
-    loaded = training.load_model(1)
+    assert saved_runs.load_record(1)["train_images"] == 12
+    loaded = saved_runs.load_model(1)
     paths = sorted(str(p) for p in (tiny_split / "test").rglob("*.jpg"))
     np.testing.assert_allclose(predictions.predict_probabilities(loaded, paths),
                                predictions.predict_probabilities(model, paths), atol=1e-6)
@@ -142,14 +142,14 @@ def test_results_table_reads_saved_records():
     history = {"accuracy": [0.5, 0.8], "val_accuracy": [0.55, 0.71], "loss": [0.7, 0.4],
                "val_loss": [0.69, 0.6]}
     saved_model_stand_in(1)
-    training.save_history(1, history, batch_size=20)
-    training.update_record(1, test={"accuracy": 0.6875, "loss": 0.6, "images": 16})
-    table = training.results_table({1: "baseline", 2: "dropout + augmentation"}).splitlines()
+    saved_runs.save_history(1, history, batch_size=20)
+    saved_runs.update_record(1, test={"accuracy": 0.6875, "loss": 0.6, "images": 16})
+    table = saved_runs.results_table({1: "baseline", 2: "dropout + augmentation"}).splitlines()
     assert table[0].split()[:2] == ["run", "epochs"]
     assert table[2].split()[:5] == ["baseline", "2", "0.710", "0.710", "0.688"]
     assert "0.70-0.72" in table[2]
     assert "not trained: run 06_dropout_and_augmentation.ipynb" in table[3]
-    assert training.describe_run(1) == "2 epochs, batch 20, profile quick, data unknown"
+    assert saved_runs.describe_run(1) == "2 epochs, batch 20, profile quick, data unknown"
 
 
 def test_endless_loops_over_every_image_once_per_pass_in_a_new_order():

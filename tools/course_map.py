@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import nbformat
-
 from nbtools import write
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,8 +31,9 @@ def svg_size(path=SVG):
     return int(float(root.get("width"))), int(float(root.get("height")))
 
 
-def render(chromium=os.environ.get("CHROMIUM", "/usr/bin/chromium")):
+def render(chromium=None):
     """Draw the SVG with headless Chromium into the PNG (written through a rename)."""
+    chromium = chromium or os.environ.get("CHROMIUM", "/usr/bin/chromium")
     from playwright.sync_api import sync_playwright
 
     width, height = svg_size()

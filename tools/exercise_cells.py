@@ -10,10 +10,10 @@ the registry.
 import sys
 from pathlib import Path
 
-import nbformat
-
 import colab_cells
+import nbformat
 import nbtools
+
 from helpers import exercises
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"

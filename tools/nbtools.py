@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this repository's helpers, also as a script
-from helpers.files import replacing  # noqa: E402
+from helpers.files import replacing
 
 MARKER = "# NBVAL_CHECK_OUTPUT"
 

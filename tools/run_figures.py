@@ -17,9 +17,9 @@ tests/test_run_figures.py checks that every named figure is the one runs.json gi
 unnamed.
 """
 import json
-from decimal import ROUND_HALF_UP, Decimal
 import re
 import sys
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import nbformat

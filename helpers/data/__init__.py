@@ -15,12 +15,27 @@ from pathlib import Path
 
 from .. import config
 from .folders import building, data_lock, disk_errors, lock_folder, restore_interrupted, tidy, tidy_all
-from .split import (check_contents, make_small_dataset, manifest_state, not_photos, pooled_plan, read_manifest,
-                    source_images, split_counts, split_photos)
+from .manifest import check_contents, manifest_state, read_manifest
+from .split import make_small_dataset, not_photos, pooled_plan, source_images, split_counts, split_photos
 
-__all__ = ["prepare", "prepare_synthetic", "make_small_dataset", "split_counts", "current_source",
-           "require_split", "sample_paths", "image_sizes", "available_sources", "split_state", "restore_split",
-           "read_manifest", "split_photos", "not_photos", "changed_files", "default_source"]
+__all__ = [
+    "available_sources",
+    "changed_files",
+    "current_source",
+    "default_source",
+    "image_sizes",
+    "make_small_dataset",
+    "not_photos",
+    "prepare",
+    "prepare_synthetic",
+    "read_manifest",
+    "require_split",
+    "restore_split",
+    "sample_paths",
+    "split_counts",
+    "split_photos",
+    "split_state",
+]
 
 SYNTHETIC = "synthetic"
 SYNTHETIC_MARKER = "synthetic.json"
@@ -28,7 +43,7 @@ SYNTHETIC_MARKER = "synthetic.json"
 
 def available_sources():
     """Names of every data source: 'synthetic' plus the real-photo ones."""
-    from .sources import SOURCES
+    from .obtain import SOURCES
 
     return (SYNTHETIC, *SOURCES)
 
@@ -74,7 +89,7 @@ def check_request(source, archive=None, url=None, sha256=None):
         if any(v is not None for v in (archive, url, sha256)):
             raise ValueError("--archive/--url/--sha256 belong to real-photo sources, not 'synthetic'.")
         return
-    from .sources import check_arguments, get_source
+    from .obtain import check_arguments, get_source
 
     get_source(source)
     check_arguments(archive, url, sha256)

@@ -5,9 +5,9 @@ From a folder of cat.N.jpg / dog.N.jpg, images are taken in index order per clas
 files and the full profile that is the book's cat.0-999 / 1000-1499 / 1500-1999). The split is built
 in a temporary folder and swapped in with a rename, so an interrupted run never leaves half a split.
 
-manifest.json records every file's SHA-256, size and modification time. Every run compares each file's
-size and time with the record (fast), hashes the files whose size or time differ, and copies a changed
-file again from the source; `--force` rebuilds the split from the source. Only Kaggle-named photos
+manifest.json records every file's SHA-256, size and modification time (data.manifest checks the files
+against it); every run copies a changed file again from the source, and `--force` rebuilds the split from
+the source. Only Kaggle-named photos
 (cat.N.jpg) are the split's: what a file manager leaves there (.DS_Store, ._cat.1.jpg, Thumbs.db) is
 ignored by every reader and mentioned by `status`.
 """
@@ -19,14 +19,23 @@ import shutil
 from pathlib import Path
 
 from .. import config
-from ..files import sha256_file  # notebook 03 calls it as split.sha256_file
-from ..files import write_json_atomic
+from ..files import (
+    sha256_file,  # notebook 03 calls it as split.sha256_file
+    write_json_atomic,
+)
 from .folders import building, data_lock, lock_folder, tidy
+from .manifest import (
+    MANIFEST,
+    check_contents,
+    describe_changed,
+    file_stat,
+    read_manifest,
+    recorded_stats,
+    source_sums,
+)
 
 KAGGLE_NAME = re.compile(r"^(cat|dog)\.(\d+)\.jpe?g$", re.IGNORECASE)
-MANIFEST = "manifest.json"
 REPAIRING = ".repairing"  # .cat.N.jpg.repairing: a photo being copied again into the split
-SOURCE_SUMS = "SHA256SUMS"  # a real source's checksums (`sha256sum -c` format), written by data.archives
 # Errors of the file being written, not of the photo being read: a message names the file written.
 WRITE_ERRORS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EROFS}
 BOOK_SPLIT_NAMES = {"train": "training", "validation": "validation", "test": "test"}
@@ -89,7 +98,7 @@ def pooled_plan(report, images, profile, source_dir, verbose=True):
         return None
     members = {}
     for cls in config.CLASSES:
-        def within(pool):
+        def within(pool, cls=cls):
             r = pools[pool].get(cls)
             return [p for p in images[cls] if r and r["first"] <= _index(p) <= r["last"]]
         members[cls] = {"train": within("train"), "validation": within("validation")}
@@ -186,65 +195,9 @@ def split_counts(dest=None):
     return counts
 
 
-def _valid_manifest(manifest):
-    """True when a parsed manifest has the types this module writes (source, files, counts, profile).
-
-    Its "stats" (size and time of each file) are checked where they are used: without them every file is hashed.
-    """
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("source"), str):
-        return False
-    files = manifest.get("files")
-    if not isinstance(files, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
-        return False
-    if "profile" in manifest and not isinstance(manifest["profile"], str):
-        return False
-    counts = manifest.get("counts")
-    if counts is None:
-        return True
-    return isinstance(counts, dict) and all(
-        isinstance(counts.get(split), dict)
-        and all(type(counts[split].get(cls)) is int for cls in config.CLASSES) for split in config.SPLITS)
-
-
-def manifest_state(dest=None):
-    """('missing' | 'damaged' | 'ok', manifest or None) for the split in dest.
-
-    'damaged': manifest.json cannot be read or does not hold what this module writes; the split is
-    then present but unverified, and `python -m helpers data` rebuilds it.
-    """
-    dest = Path(dest) if dest is not None else config.small_dataset_dir()
-    path = dest / MANIFEST
-    if not path.exists():
-        return "missing", None
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):  # RecursionError: JSON nested too deeply to read
-        return "damaged", None
-    return ("ok", manifest) if _valid_manifest(manifest) else ("damaged", None)
-
-
-def read_manifest(dest=None):
-    """The split's manifest.json as a dict, or None when there is none (or it is unreadable or ill-typed)."""
-    return manifest_state(dest)[1]
-
-
 def _expected_files(plan):
     """Relative paths (split/cls/name) the plan will write."""
     return sorted(f"{split}/{cls}/{p.name}" for (split, cls), paths in plan.items() for p in paths)
-
-
-def _source_sums(source_dir):
-    """{'train/cat.N.jpg': sha256} from a real source's SHA256SUMS, or None (a synthetic source has none)."""
-    try:
-        text = (Path(source_dir) / SOURCE_SUMS).read_text(encoding="utf-8")
-    except (OSError, ValueError):
-        return None
-    sums = {}
-    for line in text.splitlines():
-        digest, _, name = line.partition("  ")
-        if line.strip():
-            sums[name] = digest
-    return sums
 
 
 def _plan_sources(plan):
@@ -266,58 +219,11 @@ def is_complete(dest, plan, source, source_dir=None):
     wanted = {split: {cls: len(plan[(split, cls)]) for cls in config.CLASSES} for split in config.SPLITS}
     if split_counts(dest) != wanted:
         return False
-    sums = _source_sums(source_dir) if source_dir is not None else None
+    sums = source_sums(source_dir) if source_dir is not None else None
     if sums is not None:
         listed = manifest["files"]
         return all(sums.get(f"train/{src.name}") == listed[rel] for rel, src in _plan_sources(plan).items())
     return True
-
-
-def _stat(path):
-    """[size, modification time in ns] of a file, as manifest.json records them."""
-    st = os.stat(path)
-    return [st.st_size, st.st_mtime_ns]
-
-
-def _valid_stats(manifest):
-    """The manifest's {rel: [size, mtime_ns]} where well-typed (an older manifest has none: {})."""
-    stats = manifest.get("stats")
-    if not isinstance(stats, dict):
-        return {}
-    return {k: v for k, v in stats.items()
-            if isinstance(v, list) and len(v) == 2 and all(type(x) is int for x in v)}
-
-
-def check_contents(dest, manifest, full=False):
-    """(changed, stats) of the split's files against manifest.json.
-
-    Each file's size and modification time are compared with the record; only the files where they
-    differ (every file with full=True, or without a record) are hashed. changed: the relative paths whose
-    content is not the recorded one (or that cannot be read); stats: the size and time of every file
-    whose content is right, to record.
-    """
-    dest = Path(dest)
-    recorded = _valid_stats(manifest)
-    changed, stats = [], {}
-    for rel, digest in manifest["files"].items():
-        path = dest / rel
-        try:
-            now = _stat(path)
-            if full or recorded.get(rel) != now:
-                if not path.is_file() or sha256_file(path) != digest:
-                    changed.append(rel)
-                    continue
-        except OSError:
-            changed.append(rel)
-            continue
-        stats[rel] = now
-    return changed, stats
-
-
-def describe_changed(changed, dest):
-    """'train/cats/cat.3.jpg in cats_and_dogs_small/' (and how many more): files whose content changed."""
-    more = f" and {len(changed) - 1} more file(s)" if len(changed) > 1 else ""
-    return f"{changed[0]}{more} in {Path(dest).name}/"
 
 
 def _copy_photo(src, target):
@@ -354,7 +260,7 @@ def _repair(dest, manifest, plan, changed, stats, verbose):
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
-        stats[rel] = _stat(target)
+        stats[rel] = file_stat(target)
     if verbose:
         print(f"{describe_changed(changed, dest)} had changed since the split was made: copied again from "
               "the source.", flush=True)
@@ -380,7 +286,7 @@ def _write_split(tmp, plan, source, profile):
             for src in paths:
                 _copy_photo(src, folder / src.name)
                 files[f"{split}/{cls}/{src.name}"] = sha256_file(folder / src.name)
-                stats[f"{split}/{cls}/{src.name}"] = _stat(folder / src.name)
+                stats[f"{split}/{cls}/{src.name}"] = file_stat(folder / src.name)
                 bar.update()
     counts = {split: {cls: len(plan[(split, cls)]) for cls in config.CLASSES} for split in config.SPLITS}
     manifest = {"source": source, "profile": profile.name, "counts": counts, "files": dict(sorted(files.items())),
@@ -398,7 +304,7 @@ def _keep(dest, plan, verbose):
     changed, stats = check_contents(dest, manifest)
     if changed:
         _repair(dest, manifest, plan, changed, stats, verbose)
-    if stats != _valid_stats(manifest):
+    if stats != recorded_stats(manifest):
         write_json_atomic(dest / MANIFEST, {**manifest, "stats": dict(sorted(stats.items()))})
     return True
 

@@ -9,10 +9,19 @@
 import re
 import textwrap
 
-from . import augmentation, baseline, convolution, dataset, dropout, pipeline, pooling, visualizing
-from . import first_convnet  # noqa: F401 (registers notebook 01's exercises on the first convnet)
-from .core import (CORRECT, MESSAGES, REGISTRY, UNANSWERED, UNREADABLE, WRONG, Feedback, judge, run_solution, say,
-                   unreadable)
+from . import (
+    augmentation,
+    baseline,
+    convolution,
+    dataset,
+    dropout,
+    first_convnet,  # noqa: F401 (registers notebook 01's exercises on the first convnet)
+    pipeline,
+    pooling,
+    visualizing,
+)
+from .core import CORRECT, REGISTRY, UNANSWERED, UNREADABLE, WRONG, Feedback, judge, run_solution, unreadable
+from .messages import MESSAGES, say
 
 __all__ = ["CORRECT", "MESSAGES", "UNANSWERED", "UNREADABLE", "WRONG", "Feedback", "catalog", "check",
            "example_answer", "feedback", "hint", "material", "show", "solution"]

@@ -5,8 +5,9 @@ from functools import cache
 
 import numpy as np
 
-from .core import (ANGLE_TOLERANCE, Unreadable, and_list, as_choices, as_int, as_number, exercise, first_match,
-                   messages, num, plain, right, same, say, wrong)
+from .answers import as_choices, as_int, as_number, plain
+from .core import ANGLE_TOLERANCE, Unreadable, and_list, exercise, first_match, right, same, wrong
+from .messages import messages, num, say
 
 NOTEBOOK = "05"
 FILE = "05_data_augmentation.ipynb"

@@ -6,8 +6,9 @@ from pathlib import Path
 import numpy as np
 
 from .. import models, ops
-from .core import (Unreadable, as_int, as_number, as_sequence, exercise, first_match, judge_number, messages, num,
-                   quietly, right, wrong)
+from .answers import as_int, as_number, as_sequence
+from .core import Unreadable, exercise, first_match, judge_number, quietly, right, wrong
+from .messages import messages, num
 
 NOTEBOOK = "04"
 FILE = "04_baseline_convnet.ipynb"

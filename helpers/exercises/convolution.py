@@ -4,8 +4,9 @@ from functools import cache
 import numpy as np
 
 from .. import ops
-from .core import (Unreadable, as_array, as_callable, as_int, as_shape, call, exercise, judge_number, judge_shape,
-                   messages, num, right, same, say, unanswered, wrong)
+from .answers import as_array, as_callable, as_int, as_shape, call
+from .core import Unreadable, exercise, judge_number, judge_shape, right, same, unanswered, wrong
+from .messages import messages, num, say
 
 NOTEBOOK = "01"
 FILE = "01_convolution.ipynb"

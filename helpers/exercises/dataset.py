@@ -7,8 +7,9 @@ from pathlib import Path
 
 from .. import config, data
 from ..data.split import plan_split
-from .core import (Unreadable, as_int, as_int_tuple, as_sequence, exercise, first_match, judge_choice, judge_number,
-                   messages, num, plain, right, wrong)
+from .answers import as_int, as_int_tuple, as_sequence, judge_choice, plain
+from .core import Unreadable, exercise, first_match, judge_number, right, wrong
+from .messages import messages, num
 
 NOTEBOOK = "03"
 FILE = "03_dataset.ipynb"

@@ -4,8 +4,9 @@ from functools import cache
 import numpy as np
 
 from .. import book, models
-from .core import (Unreadable, as_array, as_int, as_sequence, exercise, first_match, judge_choice, judge_number,
-                   messages, num, plain, right, same, say, wrong)
+from .answers import as_array, as_int, as_sequence, judge_choice, plain
+from .core import Unreadable, exercise, first_match, judge_number, right, same, wrong
+from .messages import messages, num, say
 
 NOTEBOOK = "06"
 FILE = "06_dropout_and_augmentation.ipynb"

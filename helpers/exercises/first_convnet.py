@@ -2,7 +2,9 @@
 what sharing the filters' weights saves."""
 from functools import cache
 
-from .core import as_int, as_shape, exercise, judge_number, judge_shape, messages
+from .answers import as_int, as_shape
+from .core import exercise, judge_number, judge_shape
+from .messages import messages
 
 NOTEBOOK = "01"
 SIZE = 32  # the input side of exercise 01.5

@@ -4,8 +4,9 @@ from functools import cache
 
 import numpy as np
 
-from .core import (ANGLE_TOLERANCE, Unreadable, as_int_tuple, as_sequence, exercise, first_match, messages, num,
-                   right, wrong)
+from .answers import as_int_tuple, as_sequence
+from .core import ANGLE_TOLERANCE, Unreadable, exercise, first_match, right, wrong
+from .messages import messages, num
 
 NOTEBOOK = "08"
 FILE = "08_modern_keras_pipeline.ipynb"

@@ -4,8 +4,9 @@ from functools import cache
 import numpy as np
 
 from .. import ops
-from .core import (Unreadable, as_array, as_int, as_shape, exercise, first_match, judge_number, judge_shape, messages,
-                   num, right, same, wrong)
+from .answers import as_array, as_int, as_shape
+from .core import Unreadable, exercise, first_match, judge_number, judge_shape, right, same, wrong
+from .messages import messages, num
 
 NOTEBOOK = "02"
 FILE = "02_pooling.ipynb"

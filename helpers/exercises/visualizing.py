@@ -4,8 +4,9 @@ from functools import cache
 import numpy as np
 
 from .. import models, ops
-from .core import (Unreadable, as_callable, as_number, as_sequence, as_shape, call, describe, exercise, first_match,
-                   judge_choice, judge_shape, messages, num, plain, right, say, unanswered, wrong)
+from .answers import as_callable, as_number, as_sequence, as_shape, call, describe, judge_choice, plain
+from .core import Unreadable, exercise, first_match, judge_shape, right, unanswered, wrong
+from .messages import messages, num, say
 
 NOTEBOOK = "07"
 FILE = "07_what_the_convnet_learned.ipynb"

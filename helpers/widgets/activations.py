@@ -5,7 +5,8 @@ import ipywidgets as W
 import numpy as np
 from PIL import Image
 
-from .. import config, inspect_model as im, predictions
+from .. import config, predictions
+from .. import inspect_model as im
 from ..images import colorize
 from .render import image_view, set_image, tile_grid
 

@@ -4,8 +4,21 @@ import numpy as np
 
 from .. import config, ops
 from ..images import colorize, load_gray
-from .render import (HIGHLIGHT, OUTPUT_BOX, PAD_COLOR, SCALE, colorbar_html, column, feature_scale,
-                     html_table, image_view, outline, row, set_image, upscale)
+from .render import (
+    HIGHLIGHT,
+    OUTPUT_BOX,
+    PAD_COLOR,
+    SCALE,
+    colorbar_html,
+    column,
+    feature_scale,
+    html_table,
+    image_view,
+    outline,
+    row,
+    set_image,
+    upscale,
+)
 
 KERNELS = {
     "identity": [[0, 0, 0], [0, 1, 0], [0, 0, 0]],

@@ -3,8 +3,8 @@ import ipywidgets as W
 import numpy as np
 
 from .. import ops
-from .conv import KERNELS, ConvExplorer, explorer_images, size_formula
 from ..images import colorize
+from .conv import KERNELS, ConvExplorer, explorer_images, size_formula
 from .render import image_view, row, set_image, upscale
 
 POOL_SIZES = (2, 4)

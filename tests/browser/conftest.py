@@ -6,6 +6,7 @@ the models notebooks 04 and 06 train are there for 05, 07 and 08; each run is ch
 it (errors, the output scan, checked cells against their stored outputs), so `make test` does not run
 these notebooks under nbval again. Everything is removed at the end, even on failure.
 """
+import contextlib
 import json
 import os
 import re
@@ -20,7 +21,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from nbval_checked import cell_problems, checked_cell_differences
 
 REPO = Path(__file__).resolve().parents[2]
@@ -173,10 +173,8 @@ class LabServer:
         """Stop the server (it shuts its kernels down), killing it if it hangs."""
         if self.proc is None or self.proc.poll() is not None:
             return
-        try:
+        with contextlib.suppress(OSError):
             self.shutdown_kernels()
-        except OSError:
-            pass
         self.proc.terminate()
         try:
             self.proc.wait(timeout=15)

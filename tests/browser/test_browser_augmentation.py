@@ -22,7 +22,7 @@ def generator_call(lab):
     assert end, f"unbalanced ImageDataGenerator(...) call: {text[start:]!r}"
     call = text[start:end]
     # Evaluate the call with a stand-in that returns its keyword arguments (plain literals only).
-    return eval(call, {"__builtins__": {}, "ImageDataGenerator": lambda **kwargs: kwargs})  # noqa: S307
+    return eval(call, {"__builtins__": {}, "ImageDataGenerator": lambda **kwargs: kwargs})
 
 
 def test_augmentation_explorer_follows_controls(lab):

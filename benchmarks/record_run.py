@@ -1,4 +1,4 @@
-"""Record a full-profile notebook run's numbers (curves, test accuracy, times) in benchmarks/saved_runs.json.
+"""Record a full-profile notebook run's numbers (curves, test accuracy, times) in benchmarks/runs.json.
 
     python benchmarks/record_run.py --notebook build/real-full-run/04_baseline_convnet.ipynb \
         --models-dir build/real-full-models --run 1 --log build/real-full-run/04.log
@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-RUNS = REPO / "benchmarks" / "saved_runs.json"
+RUNS = REPO / "benchmarks" / "runs.json"
 sys.path.insert(0, str(REPO))
 
 from benchmarks.common import cpu_model  # noqa: E402
@@ -98,7 +98,7 @@ def run_id(entry):
 
 
 def from_reference(result, date):
-    """A saved_runs.json record from one benchmarks/reference_runs.py result."""
+    """A runs.json record from one benchmarks/reference_runs.py result."""
     entry = {key: result[key] for key in ("notebook", "run", "profile", "source", "seed", "epochs", "batch_size",
                                           "steps_per_epoch", "machine", "versions", "test", "fit_seconds")}
     entry.update({key: result[key] for key in ("model", "parameters") if key in result})  # notebook 01: which model
@@ -168,7 +168,7 @@ def estimate_check(estimate, fit_s):
 
 
 def save(entries):
-    """Add entries to saved_runs.json (replacing records with the same id) through a temporary file."""
+    """Add entries to runs.json (replacing records with the same id) through a temporary file."""
     runs = json.loads(RUNS.read_text(encoding="utf-8")) if RUNS.exists() else []
     ids = {e["id"] for e in entries}
     runs = [r for r in runs if r.get("id") not in ids] + list(entries)
@@ -181,7 +181,7 @@ def main(argv=None):
     parser.add_argument("--models-dir", help="COURSE_MODELS_DIR of the run")
     parser.add_argument("--run", type=int, help="1: notebook 04's baseline, 2: notebook 06, 8: notebook 08")
     parser.add_argument("--log", help="the run's log with 'start <s>' and 'end <s>' lines")
-    parser.add_argument("--label", help="a name for the run in saved_runs.json")
+    parser.add_argument("--label", help="a name for the run in runs.json")
     parser.add_argument("--seed", type=int, help="the notebook's seed (default: helpers.config.SEED)")
     parser.add_argument("--results", help="a JSON file of benchmarks/reference_runs.py results ({name: result})")
     parser.add_argument("--only", nargs="*", help="with --results: record only these names")

@@ -36,3 +36,39 @@ def write_split(root, per_split=None, size=(64, 48), seed=0):
 def tiny_split(tmp_path):
     """A tiny random-image split in cats_and_dogs_small's layout (not the synthetic set)."""
     return write_split(tmp_path / "data" / "cats_and_dogs_small")
+
+
+@pytest.fixture
+def quick_split(tmp_path):
+    """A split on disk with the quick profile's folder sizes, for exercise 03.4 (which counts files, not pixels)."""
+    root = tmp_path / "data" / config.SMALL_DATASET
+    for split, n in config.get_profile("quick").split_sizes().items():
+        for cls in config.CLASSES:
+            folder = root / split / cls
+            folder.mkdir(parents=True)
+            for i in range(n):
+                (folder / config.kaggle_name(cls, i)).touch()
+    return root
+
+
+@pytest.fixture
+def server():
+    """A download server on 127.0.0.1 (tests/archive_server.py), stopped after the test."""
+    from archive_server import ArchiveServer
+
+    with ArchiveServer() as s:
+        yield s
+
+
+@pytest.fixture
+def kaggle_split(archives, capsys):
+    """A complete quick split made by `data` from the test module's Kaggle archive; returns its snapshot."""
+    from test_faults import snapshot
+
+    from helpers.__main__ import main
+
+    assert main(["data", "--source", "kaggle", "--archive", str(archives["kaggle"][0])]) == 0
+    capsys.readouterr()
+    shot = snapshot(config.small_dataset_dir())
+    assert len(shot) == 401
+    return shot

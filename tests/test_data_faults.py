@@ -49,22 +49,6 @@ def archives(tmp_path_factory):
     return out
 
 
-@pytest.fixture
-def kaggle_split(archives, capsys):
-    """A complete quick split from Kaggle's layout; returns its snapshot."""
-    assert main(["data", "--source", "kaggle", "--archive", str(archives["kaggle"][0])]) == 0
-    capsys.readouterr()
-    shot = snapshot(config.small_dataset_dir())
-    assert len(shot) == 401
-    return shot
-
-
-@pytest.fixture
-def server():
-    with fake.ArchiveServer() as s:
-        yield s
-
-
 def source_shot(name="kaggle"):
     return snapshot(config.source_dir(name))
 

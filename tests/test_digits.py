@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from archive_server import ArchiveServer
 
 from helpers import digits
 from helpers.data import download as dl
@@ -36,12 +35,6 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.setattr(dl, "BACKOFF", 0.01)
     monkeypatch.setattr(dl, "CHUNK", 4 << 10)
     digits._last.clear()
-
-
-@pytest.fixture
-def server():
-    with ArchiveServer() as s:
-        yield s
 
 
 def test_url_and_checksum_are_keras_own():

@@ -3,7 +3,7 @@ import hashlib
 from collections import namedtuple
 
 import pytest
-from archive_server import ArchiveServer, closed_port_url
+from archive_server import closed_port_url
 
 from helpers.data import download as dl
 
@@ -16,12 +16,6 @@ def fast_retries(monkeypatch):
     """No real pauses between retries; small chunks so a drop happens mid-file."""
     monkeypatch.setattr(dl, "BACKOFF", 0.01)
     monkeypatch.setattr(dl, "CHUNK", 64 << 10)
-
-
-@pytest.fixture
-def server():
-    with ArchiveServer() as s:
-        yield s
 
 
 def test_download_verifies_and_renames(server, tmp_path):

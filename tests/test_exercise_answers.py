@@ -488,19 +488,6 @@ def rows(table):
             for ex_id, found in table.items() for n, row in enumerate(found)]
 
 
-@pytest.fixture
-def quick_split(tmp_path):
-    """A split on disk with the quick profile's folder sizes, for exercise 03.4 (which counts files, not pixels)."""
-    root = tmp_path / "data" / config.SMALL_DATASET
-    for split, n in config.get_profile("quick").split_sizes().items():
-        for cls in config.CLASSES:
-            folder = root / split / cls
-            folder.mkdir(parents=True)
-            for i in range(n):
-                (folder / config.kaggle_name(cls, i)).touch()
-    return root
-
-
 def test_every_exercise_has_its_tables():
     missing = [ex_id for ex_id in IDS if ex_id not in RIGHT or ex_id not in WRONG_ANSWERS]
     assert not missing, f"add rows for {missing} to RIGHT and WRONG_ANSWERS"

@@ -8,24 +8,11 @@ import numpy as np
 import pytest
 import test_notebook_hygiene
 
-from helpers import config, exercises, ops
+from helpers import exercises, ops
 from helpers.exercises import CORRECT, UNANSWERED, UNREADABLE, core
 
 IDS = [ex.id for ex in exercises.catalog()]
 NOTEBOOKS = list(exercises.MODULES)
-
-
-@pytest.fixture
-def quick_split(tmp_path):
-    """A split on disk with the quick profile's folder sizes, for exercise 03.4 (which counts files, not pixels)."""
-    root = tmp_path / "data" / config.SMALL_DATASET
-    for split, n in config.get_profile("quick").split_sizes().items():
-        for cls in config.CLASSES:
-            folder = root / split / cls
-            folder.mkdir(parents=True)
-            for i in range(n):
-                (folder / config.kaggle_name(cls, i)).touch()
-    return root
 
 
 def split_for(ex_id, request):

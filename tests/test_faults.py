@@ -95,22 +95,6 @@ def archives(tmp_path_factory):
     return out
 
 
-@pytest.fixture
-def kaggle_split(archives, capsys):
-    """A complete quick split from Kaggle's layout; returns its snapshot."""
-    assert main(["data", "--source", "kaggle", "--archive", str(archives["kaggle"][0])]) == 0
-    capsys.readouterr()
-    shot = snapshot(config.small_dataset_dir())
-    assert len(shot) == 401
-    return shot
-
-
-@pytest.fixture
-def server():
-    with fake.ArchiveServer() as s:
-        yield s
-
-
 def split_intact(before):
     """The split is byte for byte as before, and no temporary folder is left beside it."""
     assert snapshot(config.small_dataset_dir()) == before

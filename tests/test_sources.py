@@ -54,12 +54,6 @@ def archives(tmp_path_factory):
     return out
 
 
-@pytest.fixture
-def server():
-    with fake.ArchiveServer() as s:
-        yield s
-
-
 def split_names(split, cls):
     """File names in one folder of the prepared split, in index order."""
     folder = config.small_dataset_dir() / split / cls

@@ -193,7 +193,7 @@ def notebook_of(item):
     """The course notebook a browser test runs: its `notebook` parameter, else its module's NOTEBOOK."""
     callspec = getattr(item, "callspec", None)
     if callspec is not None and "notebook" in callspec.params:
-        return callspec.params["notebook"]
+        return str(callspec.params["notebook"])  # other tests' `notebook` parameters may be numbers
     return getattr(item.module, "NOTEBOOK", "")
 
 

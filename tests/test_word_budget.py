@@ -12,7 +12,7 @@ import nbformat
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 COURSE = 8_000  # every notebook together
-NOTEBOOK = 1_000  # any one notebook
+PER_NOTEBOOK = 1_000  # any one notebook
 LIMITS = {"00": 800, "01": 1_300}  # the start page; the notebook that also opens with the first convnet
 HIDDEN = re.compile(r"<!--.*?-->", re.S)
 
@@ -40,7 +40,7 @@ def counts():
 
 
 def test_each_notebook_keeps_its_budget():
-    over = {n: f"{w} > {LIMITS.get(n, NOTEBOOK)}" for n, w in counts().items() if w > LIMITS.get(n, NOTEBOOK)}
+    over = {n: f"{w} > {LIMITS.get(n, PER_NOTEBOOK)}" for n, w in counts().items() if w > LIMITS.get(n, PER_NOTEBOOK)}
     assert not over, f"words of markdown before the exercises, over budget: {over}"
 
 

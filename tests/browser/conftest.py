@@ -193,8 +193,8 @@ def notebook_of(item):
     """The course notebook a browser test runs: its `notebook` parameter, else its module's NOTEBOOK."""
     callspec = getattr(item, "callspec", None)
     if callspec is not None and "notebook" in callspec.params:
-        return str(callspec.params["notebook"])  # other tests' `notebook` parameters may be numbers
-    return getattr(item.module, "NOTEBOOK", "")
+        return str(callspec.params["notebook"])
+    return str(getattr(item.module, "NOTEBOOK", ""))  # str: this hook sorts every test module's items
 
 
 def pytest_collection_modifyitems(items):

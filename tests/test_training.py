@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 from keras.utils import img_to_array, load_img
+from test_saved_runs import saved_model
 
 from helpers import config, models, predictions, saved_runs, training
 
@@ -65,20 +66,9 @@ def test_missing_split_names_the_fix():
         training.make_generators()
 
 
-def saved_model_stand_in(n, content=b"weights"):
-    """A small .keras-like file (a zip) at run n's model path, as if the notebook had saved it."""
-    import zipfile
-
-    path = saved_runs.model_path(n)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("model.weights.h5", content)
-    return path
-
-
 def test_history_roundtrip_and_atomic_write():
     assert saved_runs.load_history(1) is None
-    saved_model_stand_in(1)
+    saved_model(1)
     history = {"accuracy": [np.float32(0.5), 0.75], "val_accuracy": [0.4, 0.6],
                "loss": [0.7, 0.5], "val_loss": [0.8, 0.6]}
     path = saved_runs.save_history(1, history, batch_size=20)
@@ -95,7 +85,7 @@ def test_history_roundtrip_and_atomic_write():
 def test_run_matches_only_the_active_profile_and_source(tiny_split, monkeypatch):
     assert not saved_runs.run_matches(1)  # nothing saved
     history = {"loss": [0.7], "val_loss": [0.8]}
-    saved_model_stand_in(1)
+    saved_model(1)
     saved_runs.save_history(1, history)
     record = saved_runs.load_record(1)
     assert record["profile"] == "quick"
@@ -141,7 +131,7 @@ def test_fit_save_load_and_evaluate(tiny_split):
 def test_results_table_reads_saved_records():
     history = {"accuracy": [0.5, 0.8], "val_accuracy": [0.55, 0.71], "loss": [0.7, 0.4],
                "val_loss": [0.69, 0.6]}
-    saved_model_stand_in(1)
+    saved_model(1)
     saved_runs.save_history(1, history, batch_size=20)
     saved_runs.update_record(1, test={"accuracy": 0.6875, "loss": 0.6, "images": 16})
     table = saved_runs.results_table({1: "baseline", 2: "dropout + augmentation"}).splitlines()

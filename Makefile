@@ -79,8 +79,9 @@ test: $(STAMP)  ## Lint, unit tests, every notebook once: in a real browser (nbv
 	  $(call timed,test-notebooks); \
 	fi
 
-test-unit: $(STAMP)  ## Unit tests and the notebook hygiene check
-	$(TEST_ENV) $(PY) -m pytest -q -m "not browser and not real" tests
+# Unit tests on every core (at most 4: each worker imports TensorFlow), a test file per worker at a time.
+test-unit: $(STAMP)  ## Unit tests and the notebook hygiene check, on every core
+	$(TEST_ENV) $(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile -m "not browser and not real" tests
 
 test-notebooks: $(STAMP)  ## Every notebook under nbval (quick profile, synthetic data)
 	rm -rf build/test-models

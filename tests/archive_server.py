@@ -7,6 +7,7 @@ Kaggle releases (broken files included), so no test needs the internet or real p
 """
 import io
 import socket
+import sys
 import threading
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +16,14 @@ import numpy as np
 from PIL import Image
 
 # ---------------------------------------------------------------- the server
+
+class _QuietServer(ThreadingHTTPServer):
+    """Says nothing when a client hangs up mid-answer (the downloader does that on purpose)."""
+
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
 
 class ArchiveServer:
     """A loopback HTTP file server with scripted failures; use as a context manager."""
@@ -25,7 +34,7 @@ class ArchiveServer:
         self.requests = []  # (path, Range header or None) for each request
         self.honour_range = True
         self.lock = threading.Lock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd = _QuietServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
 

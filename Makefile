@@ -17,7 +17,7 @@ SOURCE ?=
 quote = '$(subst ','\'',$(1))'
 LAB_ARGS ?=
 # Tests never touch a learner's data/ or models/.
-TEST_ENV := COURSE_PROFILE=quick COURSE_DATA_DIR=$(CURDIR)/build/test-data COURSE_MODELS_DIR=$(CURDIR)/build/test-models
+TEST_ENV := COURSE_PROFILE=quick COURSE_LANG=en COURSE_DATA_DIR=$(CURDIR)/build/test-data COURSE_MODELS_DIR=$(CURDIR)/build/test-models
 export TF_ENABLE_ONEDNN_OPTS ?= 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYTHONHASHSEED ?= 0
@@ -26,7 +26,7 @@ ifeq ($(shell id -u),0)
 ROOT_FLAG := --allow-root
 endif
 
-.PHONY: help setup lock lint data lab test test-unit test-notebooks test-solutions test-browser browser-deps run status clean
+.PHONY: help setup lock lint data lab ko test test-unit test-notebooks test-solutions test-browser browser-deps run status clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 18
@@ -59,8 +59,16 @@ data: $(STAMP)  ## Prepare the data set for PROFILE (quick|full) from SOURCE (de
 status: $(STAMP)  ## Show profile, data source, split counts and trained models
 	COURSE_PROFILE=$(PROFILE) $(PY) -m helpers status
 
-lab: setup data  ## Install, prepare data and open JupyterLab on notebooks/ (LAB_ARGS for extra flags)
-	COURSE_PROFILE=$(PROFILE) $(VENV)/bin/jupyter lab notebooks/ $(ROOT_FLAG) $(LAB_ARGS)
+# COURSE_LANG=ko: the Korean edition (notebooks/ko/); not LANG, which is the system's locale.
+COURSE_LANG ?= en
+LAB_DIR := $(if $(filter ko,$(COURSE_LANG)),notebooks/ko/,notebooks/)
+
+lab: setup data  ## Install, prepare data and open JupyterLab on notebooks/ (COURSE_LANG=ko: notebooks/ko/; LAB_ARGS)
+	COURSE_PROFILE=$(PROFILE) COURSE_LANG=$(COURSE_LANG) $(VENV)/bin/jupyter lab $(LAB_DIR) $(ROOT_FLAG) $(LAB_ARGS)
+
+ko: $(STAMP)  ## Build notebooks/ko/ from the English notebooks and i18n/ko/*.po (tools/korean.py)
+	$(PY) tools/korean.py update
+	$(PY) tools/korean.py build
 
 CHROMIUM ?= /usr/bin/chromium
 

@@ -1,13 +1,15 @@
 """How fast this machine runs the chapter, measured against its own matmul rate (`make bench`).
 
-    python benchmarks/bench.py              # everything, about an hour on 2 cores; writes benchmarks/results.json
-    python benchmarks/bench.py --only-cell  # the optional cell's A/B only (notebooks 04 and 06), into results.json
+    python benchmarks/bench.py              # the README's figures, under 20 minutes on 2 cores: results.json
+    python benchmarks/bench.py --long       # also every TensorFlow setting, the pipelines, whole epochs: an hour+
+    python benchmarks/bench.py --only-cell  # the notebooks' fits only (notebooks 04 and 06), into results.json
     python benchmarks/bench.py --quick      # a few minutes, smaller samples; writes build/bench/results-quick.json
 
-Every figure comes from the same run. The jobs, one module each: compute rates per TensorFlow setting
-(benchmarks/compute.py, child processes alternating A, B, C, A, B, C, ...), the input pipelines alone
-(pipelines.py), the optional speed-up cell's effect on notebooks 04's and 06's fits (optional_cell.py, alternating
-rounds), how hard the data set is (difficulty.py); report.py writes the tables.
+Every figure comes from the same run, every ratio from at least 3 alternating rounds (1 with --quick). The jobs,
+one module each: the training/matmul ratio and, with --long, rates per TensorFlow setting (benchmarks/compute.py),
+float32 against mixed_bfloat16 (precision.py), the notebooks' fits with and without the optional speed-up cell
+(fits.py), the input pipelines alone and how hard the data set is (pipelines.py, difficulty.py: --long);
+report.py writes the tables.
 """
 import argparse
 import json
@@ -17,18 +19,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import compute, difficulty, optional_cell, pipelines, report
+from benchmarks import compute, difficulty, fits, pipelines, precision, report
 from benchmarks.common import REPO, bench_data, data_source, load_average, machine
 from helpers import config, speed
 from helpers.files import write_text_atomic
 
 RESULTS = REPO / "benchmarks" / "results.json"
 QUICK_RESULTS = REPO / "build" / "bench" / "results-quick.json"
-RESULTS_FORMAT = 3  # 3: the optional cell's A/B; decode-once and the end-to-end ratios are history (README)
+RESULTS_FORMAT = 4  # 4: a default run of minutes (rates, bfloat16, windowed fits); 3 and earlier are history
 
 
 def read_results(path):
-    """A results file (format 3: `benchmarks/results.json` was converted once when format 2 went)."""
+    """A results file in this format (`--render` and `--only-cell` refuse older ones)."""
     results = json.loads(Path(path).read_text(encoding="utf-8"))
     if results.get("format") != RESULTS_FORMAT:
         raise SystemExit(f"{path} is in results format {results.get('format')}, not {RESULTS_FORMAT}: "
@@ -37,36 +39,63 @@ def read_results(path):
 
 
 def cell_section(results, split_root, args, rounds, log):
-    """Measure the optional cell's A/B into results: per notebook the paired ratios, their min and median."""
+    """The notebooks' fits into results: the optional cell's paired ratios per notebook, and bfloat16's where its
+    training step could reach precision.GAIN (or --bf16-fits asks)."""
     profile = "quick" if args.quick else "full"
     timed = args.cell_epochs or (1 if args.quick else 2)
-    log(f"the optional cell: notebooks 04 and 06, the book's call and after the cell, {rounds} alternating rounds")
+    window = args.window or (1.0 if args.long else fits.WINDOW)
+    steps = results.get("precision", {}).get("steps")
+    with_bf16 = args.bf16_fits or bool(steps and precision.worth_a_fit(steps))
+    sides = fits.SIDES + ((fits.BFLOAT16,) if with_bf16 else ())
+    log(f"the notebooks' fits: 04 and 06, sides {', '.join(sides)}, {rounds} rotating rounds")
     started, before = time.perf_counter(), machine()
-    results["optional_cell"] = optional_cell.measure_cell(split_root, profile, rounds, timed, log)
-    results["optional_cell_run"] = {"machine": before, "profile": profile, "source": data_source(split_root),
-                                    "rounds": rounds, "timed_epochs": timed, "threshold": optional_cell.THRESHOLD,
-                                    "seconds": round(time.perf_counter() - started),
-                                    "load_average_at_end": load_average()}
+    found = fits.measure_fits(split_root, profile, rounds, timed, log, window=window, sides=sides)
+    results["optional_cell"] = found["cell"]
+    if "precision" in results:
+        results["precision"]["end_to_end"] = found.get(fits.BFLOAT16)
+        results["precision"]["verdict"] = precision.verdict(steps, found.get(fits.BFLOAT16))
+    results["fits_run"] = {"machine": before, "profile": profile, "source": data_source(split_root),
+                           "rounds": rounds, "timed_epochs": timed, "window": window, "sides": list(sides),
+                           "threshold": fits.THRESHOLD, "seconds": round(time.perf_counter() - started),
+                           "load_average_at_end": load_average()}
     results["ab"] = ([row for row in results.get("ab", []) if not row["id"].startswith("cell_")]
                      + report.cell_rows(results["optional_cell"]))
+
+
+def precision_section(results, args, rounds, log):
+    """float32 against mixed_bfloat16: oneDNN's kernels, then the two models' steps in alternating rounds."""
+    started = time.perf_counter()
+    log("mixed precision: what oneDNN runs a bfloat16 step with (child process)")
+    kernels = precision.onednn_kernels()
+    log(f"  instruction set {kernels['isa']}; kernels by source precision {kernels['kernels']}")
+    log(f"mixed precision: float32 / mixed_bfloat16 steps of notebooks 04's and 06's models, {rounds} rounds")
+    steps = precision.measure_steps(rounds, 2 if args.quick else 3, log)
+    results["precision"] = {"onednn": kernels, "steps": steps, "gain": precision.GAIN,
+                            "verdict": precision.verdict(steps), "end_to_end": None,
+                            "seconds": round(time.perf_counter() - started)}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller samples, one round, quick split: a few minutes")
+    parser.add_argument("--long", action="store_true", help="also every TensorFlow setting, the input pipelines and "
+                        "the data set's difficulty; the fits in whole epochs (an hour or more on 2 cores)")
     parser.add_argument("--rounds", type=int, help="alternating rounds per setting (default 3, quick 1)")
     parser.add_argument("--data-dir", help="use this prepared data folder instead of the synthetic bench split")
-    parser.add_argument("--photos-dir", help="also measure the input pipelines on this prepared data folder "
+    parser.add_argument("--photos-dir", help="with --long, also measure the input pipelines on this prepared folder "
                         "(e.g. the real photos; only numbers are recorded)")
-    parser.add_argument("--cell-data-dir", help="the optional cell's A/B on this prepared data folder (default: "
+    parser.add_argument("--cell-data-dir", help="the notebooks' fits on this prepared data folder (default: "
                         "--data-dir's, else the synthetic bench split); only numbers are recorded")
-    parser.add_argument("--cell-epochs", type=int, help="timed epochs per fit of the optional cell's A/B, after "
+    parser.add_argument("--cell-epochs", type=int, help="timed epochs per fit of the notebooks' fits, after "
                         "a warm-up epoch (default 2, quick 1)")
+    parser.add_argument("--window", type=float, help="each of those epochs as this share of the book's steps "
+                        f"(default {fits.WINDOW}, --long 1)")
+    parser.add_argument("--bf16-fits", action="store_true", help="fit in mixed_bfloat16 too, even where its "
+                        f"training step is not {precision.GAIN}x faster")
     parser.add_argument("--only-cell", action="store_true",
-                        help="only the optional cell's A/B, merged into the existing results file")
+                        help="only the notebooks' fits, merged into the existing results file")
     parser.add_argument("--difficulty-epochs", type=int,
-                        help="convnet epochs for the difficulty check (default 5, quick 3)")
-    parser.add_argument("--no-difficulty", action="store_true", help="skip the data set difficulty check")
+                        help="convnet epochs for the difficulty check (--long; default 5, quick 3)")
     parser.add_argument("--out", help="results file (default benchmarks/results.json, quick: build/bench/...)")
     parser.add_argument("--no-readme", action="store_true", help="do not update the table in benchmarks/README.md")
     parser.add_argument("--render", action="store_true",
@@ -105,27 +134,31 @@ def main(argv=None):
         cell_section(results, cell_split(), args, rounds, log)
         return finish(results, out, args, log)
 
-    results = {"format": RESULTS_FORMAT, "quick": args.quick, "machine": machine()}
+    results = {"format": RESULTS_FORMAT, "quick": args.quick, "long": args.long, "machine": machine()}
     log(f"machine: {results['machine']['cpu']}, {results['machine']['cores']} cores")
     model = compute.baseline()
     results["flops"] = {"forward_per_image": speed.forward_flops_per_image(model),
                         "training_per_image": speed.training_flops_per_image(model)}
-    split_root = bench_data(args.quick, args.data_dir, log)
+    log(f"training/matmul: the baseline's steps against the matmul rate, {rounds} rounds")
+    results["rates"] = compute.steady_rates(rounds, args.quick, log)
+    precision_section(results, args, rounds, log)
+    split_root = bench_data(args.quick, args.data_dir, log) if args.long else cell_split()
     results["data"] = {"split": str(split_root.relative_to(REPO)) if split_root.is_relative_to(REPO) else "given",
                        "source": data_source(split_root)}
-    log("compute rates per TensorFlow setting (child processes, alternating)")
-    children = compute.run_children(args.quick, rounds, log)
-    results["settings"] = compute.summarise_children(children)
-    results["settings_runs"] = children
-    log("input pipelines")
-    results["pipelines"] = pipelines.measure_pipelines(split_root, args.quick, log)
-    if args.photos_dir:
-        log("input pipelines on the photos in --photos-dir")
-        photos = Path(args.photos_dir).resolve() / config.SMALL_DATASET
-        results["pipelines_photos"] = pipelines.measure_pipelines(photos, args.quick, log)
-    results["ab"] = report.ab_rows(results["settings"])
+    if args.long:
+        log("compute rates per TensorFlow setting (child processes, alternating)")
+        children = compute.run_children(args.quick, rounds, log)
+        results["settings"] = compute.summarise_children(children)
+        results["settings_runs"] = children
+        results["ab"] = report.ab_rows(results["settings"])
+        log("input pipelines")
+        results["pipelines"] = pipelines.measure_pipelines(split_root, args.quick, log)
+        if args.photos_dir:
+            log("input pipelines on the photos in --photos-dir")
+            photos = Path(args.photos_dir).resolve() / config.SMALL_DATASET
+            results["pipelines_photos"] = pipelines.measure_pipelines(photos, args.quick, log)
     cell_section(results, cell_split(), args, rounds, log)
-    if not args.no_difficulty:
+    if args.long:
         log("data set difficulty: logistic regression, then the baseline convnet")
         results["difficulty"] = {
             "logistic": difficulty.logistic_regression_accuracy(split_root),

@@ -1,6 +1,7 @@
-"""Compute rates in one TensorFlow setting: matmul, training and inference of the baseline, XLA, evaluation batch size,
-and where a training step's time goes. Settings fixed at TensorFlow's start (oneDNN, thread pools) run in child
-processes (`bench.py --child`), alternating A, B, C, A, B, C, ...
+"""Compute rates: the baseline's training and inference steps against the matmul rate, timed in turns in this process
+(`steady_rates`, the default bench). With `--long` also per TensorFlow setting: XLA, evaluation batch size, where a
+training step's time goes; settings fixed at TensorFlow's start (oneDNN, thread pools) run in child processes
+(`bench.py --child`), alternating A, B, C, A, B, C, ...
 """
 import json
 import os
@@ -58,6 +59,28 @@ def baseline(jit_compile=False, seed=0):
     model = models.compile_model(models.build_baseline())
     model.jit_compile = jit_compile  # explicit, as the setting compared; read when fit first traces
     return model
+
+
+def steady_rates(rounds, quick, log):
+    """The training/matmul ratio in this process's setting, per round: the matmul rate, then the baseline's training
+    step (`train_on_batch`, batch 20) and inference step, so that each ratio pairs figures timed under the same load."""
+    model = baseline()
+    x, y = random_batch(model, 20)
+    flops = speed.training_flops_per_image(model)
+    steps = 3 if quick else 8
+    rows = []
+    for r in range(rounds):
+        matmul = measure.matmul_gflops(repeats=4 if quick else 8)
+        train_s = measure.time_calls(lambda: model.train_on_batch(x, y), steps)
+        infer_s = measure.time_calls(lambda: model.predict_on_batch(x), steps)
+        rows.append({"matmul_gflops": round(matmul, 2), "train_images_per_s": round(20 / train_s, 2),
+                     "train_gflops": round(20 / train_s * flops / 1e9, 2),
+                     "train_fraction_of_matmul": round(20 / train_s * flops / 1e9 / matmul, 4),
+                     "inference_images_per_s": round(20 / infer_s, 2)})
+        log(f"  round {r + 1}/{rounds}: matmul {matmul:.1f} GFLOP/s, training {20 / train_s:.1f} images/s "
+            f"({rows[-1]['train_fraction_of_matmul']:.2f} of matmul)")
+    summary = {key: median(row[key] for row in rows) for key in rows[0]}
+    return {**summary, "train_fraction_rounds": [row["train_fraction_of_matmul"] for row in rows], "rounds": rows}
 
 
 def compute_child(quick, in_process_ab):

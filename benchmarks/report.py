@@ -4,7 +4,7 @@ from benchmarks.compute import DEFAULT_SETTING
 from helpers.files import write_text_atomic
 
 README = REPO / "benchmarks" / "README.md"
-TABLE_START, TABLE_END = "<!-- results:start -->", "<!-- results:end -->"
+TABLE_START, TABLE_END = "<!-- the bench table starts here -->", "<!-- the bench table ends here -->"
 
 # Results are keyed by these short ids; the labels are only for people and may change freely.
 LABELS = {
@@ -30,36 +30,35 @@ LABELS = {
 
 def table(results):
     """The results as a Markdown table (also printed)."""
-    m, s = results["machine"], results["settings"]
-    d = s[DEFAULT_SETTING]
+    m, rates = results["machine"], results["rates"]
     flops = results["flops"]["training_per_image"] / 1e9
     rows = [
         ("Machine", f"{m['cpu']}, {m['cores']} cores{', GPU ' + ', '.join(m['gpu']) if m['gpu'] else ''}; "
                     f"TensorFlow {m['tensorflow']}, Keras {m['keras']}; {m['date']}; load average "
                     f"{m['load_average_at_start'][1]:.1f} before, "
-                    f"{m.get('load_average_at_end', ['-'] * 3)[1]} after (5 min)"
-                    f"{'; quick run' if results['quick'] else ''}"),
-        ("float32 2048x2048 matmul (the limit)", f"{fmt(d['matmul_gflops'], 1)} GFLOP/s"),
+                    f"{m.get('load_average_at_end', ['-'] * 3)[1]} after (5 min); the run took "
+                    f"{results['bench_seconds'] / 60:.0f} min{'; quick run' if results['quick'] else ''}"),
+        ("float32 2048x2048 matmul (the limit)", f"{fmt(rates['matmul_gflops'], 1)} GFLOP/s"),
         ("FLOPs per training image (baseline)",
          f"{flops:.3f} GFLOP (forward {results['flops']['forward_per_image'] / 1e9:.3f} x 3)"),
-        ("Baseline training, batch 20, in memory",
-         f"{fmt(d['train_images_per_s'], 1)} images/s = {fmt(d['train_gflops'], 1)} GFLOP/s = "
-         f"{fmt(d['train_fraction_of_matmul'], 2)} of the matmul rate"),
-        ("Baseline inference, batch 20", f"{fmt(d['inference_images_per_s'], 1)} images/s"),
+        ("Baseline training step, batch 20, in memory",
+         f"{fmt(rates['train_images_per_s'], 1)} images/s = {fmt(rates['train_gflops'], 1)} GFLOP/s = "
+         f"{fmt(rates['train_fraction_of_matmul'], 2)} of the matmul rate (per round: "
+         f"{', '.join(f'{r:.2f}' for r in rates['train_fraction_rounds'])})"),
+        ("Baseline inference step, batch 20", f"{fmt(rates['inference_images_per_s'], 1)} images/s"),
     ]
-    for key, rate in results["pipelines"].items():
+    rows += precision_rows(results.get("precision"))
+    for key, rate in results.get("pipelines", {}).items():
         rows.append((f"Input ({results['data']['source']}): {LABELS[key]}", f"{fmt(rate)} images/s"))
     for key, rate in results.get("pipelines_photos", {}).items():
         rows.append((f"Input (photos): {LABELS[key]}", f"{fmt(rate)} images/s"))
-    run = results.get("optional_cell_run")
+    run = results.get("fits_run")
     for nb, cell in results.get("optional_cell", {}).items():
-        rows.append((f"Notebook {nb}'s fit, the book's call / after the optional cell ({run['profile']} profile, "
-                     f"{run['source']} data, 1 + {run['timed_epochs']} epochs, {len(cell['ratios'])} rounds; "
-                     f"{run['machine']['date']}, load average {run['machine']['load_average_at_start'][1]:.1f} "
-                     f"before, {run['load_average_at_end'][1]:.1f} after)",
-                     f"{fmt(cell['epoch_s']['book'], 1)} / {fmt(cell['epoch_s']['cell'], 1)} s per epoch; book / "
-                     f"cell per round {', '.join(f'{r:.3f}' for r in cell['ratios'])} (min {cell['min']:.3f}, "
-                     f"median {cell['median']:.3f}; training part median {cell['training_part_median']:.3f})"))
+        rows.append((f"Notebook {nb}'s fit, the book's call / after the optional cell ({fits_setting(run)})",
+                     ratio_text(cell, "cell")))
+    for nb, fit in ((results.get("precision") or {}).get("end_to_end") or {}).items():
+        rows.append((f"Notebook {nb}'s fit, float32 / mixed_bfloat16 ({fits_setting(run)})",
+                     ratio_text(fit, "bfloat16")))
     if "difficulty" in results:
         diff = results["difficulty"]
         rows.append((f"Difficulty: logistic regression on {diff['logistic']['pixels']} pixels",
@@ -70,6 +69,7 @@ def table(results):
                      f"validation accuracy {conv['val_accuracy'][-1]:.3f} (per epoch: "
                      f"{', '.join(f'{v:.2f}' for v in conv['val_accuracy'])})"))
     lines = ["| Figure | Measured |", "|---|---|"] + [f"| {a} | {b} |" for a, b in rows]
+    d = results.get("settings", {}).get(DEFAULT_SETTING, {})
     if d.get("layers"):
         layers = [row for row in d["layers"] if row["layer"] != "full training step"]
         full = [row["ms_per_batch"] for row in d["layers"] if row["layer"] == "full training step"]
@@ -88,6 +88,38 @@ def table(results):
         lines.append(f"| {LABELS[ab['id']]} | {ab['before']} | {ab['after']} | {ab['kept']} |")
     lines += cell_table(results.get("optional_cell", {}))
     return "\n".join(lines)
+
+
+def fits_setting(run):
+    """How the notebooks' fits were run, in a few words."""
+    window = "whole epochs" if run["window"] == 1 else f"epochs of {run['window']:g} of the book's steps"
+    return (f"{run['profile']} profile, {run['source']} data, 1 + {run['timed_epochs']} {window}, {run['rounds']} "
+            f"rounds; {run['machine']['date']}, load average {run['machine']['load_average_at_start'][1]:.1f} before, "
+            f"{run['load_average_at_end'][1]:.1f} after")
+
+
+def ratio_text(fit, side):
+    """Seconds per epoch of both sides, every paired ratio, their min and median."""
+    return (f"{fmt(fit['epoch_s']['book'], 1)} / {fmt(fit['epoch_s'][side], 1)} s per epoch; per round "
+            f"{', '.join(f'{r:.3f}' for r in fit['ratios'])} (min {fit['min']:.3f}, median {fit['median']:.3f}; "
+            f"training part median {fit['training_part_median']:.3f})")
+
+
+def precision_rows(found):
+    """The mixed-precision rows: what oneDNN ran, the steps' ratios per model, the verdict."""
+    if not found:
+        return []
+    kernels = found["onednn"]
+    rows = [("oneDNN for a mixed_bfloat16 step: instruction set; kernels by source precision",
+             f"{kernels['isa'] or 'not reported'}; "
+             + (", ".join(f"{k} {n}" for k, n in sorted(kernels["kernels"].items())) or "none"))]
+    for nb, step in found["steps"].items():
+        rows.append((f"Notebook {nb}'s model, float32 / mixed_bfloat16 step (in memory, "
+                     f"{len(step['train_ratios'])} rounds)",
+                     f"training per round {', '.join(f'{r:.3f}' for r in step['train_ratios'])} (median "
+                     f"{step['train_median']:.3f}); evaluation median {step['eval_median']:.3f}"))
+    rows.append(("Mixed precision (bfloat16) on this CPU", found["verdict"]))
+    return rows
 
 
 def cell_table(optional_cell):

@@ -9,10 +9,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 __version__ = "0.1.0"
 
 
-def setup_notebook(seed=None):
-    """Seed everything, set the plot style and print one banner line; the first call of every notebook."""
+def setup_notebook(seed=None, lang=None):
+    """Seed everything, set the plot style and print one banner line; the first call of every notebook.
+
+    lang="ko" (the Korean notebooks) selects the language of the course's messages for this kernel (COURSE_LANG).
+    """
     from . import colab, config, quiet
 
+    if lang is not None:
+        os.environ["COURSE_LANG"] = config.language(lang)
     colab.bootstrap()  # on Google Colab only: install the pinned requirements, prepare the photos
     quiet.import_tensorflow()  # without the log lines TensorFlow writes before its logging is set up
     config.set_seed(seed)

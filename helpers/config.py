@@ -76,6 +76,18 @@ def profile_name(name=None):
     return name
 
 
+LANGUAGES = ("en", "ko")  # the course's languages: English, and the Korean edition in notebooks/ko/
+
+
+def language(name=None):
+    """The language of the course's messages: the argument, else COURSE_LANG, else 'en'."""
+    name = (name or os.environ.get("COURSE_LANG") or LANGUAGES[0]).strip().lower()
+    if name not in LANGUAGES:
+        raise ValueError(f"Unknown language {name!r}: use one of {', '.join(LANGUAGES)} "
+                         "(set COURSE_LANG=en or COURSE_LANG=ko).")
+    return name
+
+
 def get_profile(name=None):
     """The active Profile (see profile_name)."""
     return PROFILES[profile_name(name)]

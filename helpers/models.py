@@ -15,22 +15,25 @@ def conv_stack():
     return stack
 
 
-def build_baseline():
-    """Listing 5.5: four Conv2D/MaxPooling2D stages, Flatten, Dense 512, one sigmoid unit."""
+def build_baseline(output_dtype=None):
+    """Listing 5.5: four Conv2D/MaxPooling2D stages, Flatten, Dense 512, one sigmoid unit.
+
+    output_dtype="float32" keeps the sigmoid unit in float32 under a mixed-precision policy (the bench's bfloat16).
+    """
     return keras.Sequential(conv_stack() + [
         layers.Flatten(),
         layers.Dense(512, activation="relu"),
-        layers.Dense(1, activation="sigmoid"),
+        layers.Dense(1, activation="sigmoid", dtype=output_dtype),
     ])
 
 
-def build_dropout_model():
-    """Listing 5.13: the baseline plus Dropout(0.5) before the Dense 512 layer."""
+def build_dropout_model(output_dtype=None):
+    """Listing 5.13: the baseline plus Dropout(0.5) before the Dense 512 layer (output_dtype: as build_baseline)."""
     return keras.Sequential(conv_stack() + [
         layers.Flatten(),
         layers.Dropout(0.5),
         layers.Dense(512, activation="relu"),
-        layers.Dense(1, activation="sigmoid"),
+        layers.Dense(1, activation="sigmoid", dtype=output_dtype),
     ])
 
 

@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import bench, compute, optional_cell, record_run, report
+from benchmarks import bench, compute, fits, precision, record_run, report
 from helpers import speed
 
 BENCHMARKS = Path(bench.__file__).resolve().parent
@@ -44,16 +44,16 @@ def test_the_optional_cells_rounds_are_paired_and_summarised():
     rounds = [{"first": "book", "book": fit(90, [40, 44]), "cell": fit(80, [30, 30])},
               {"first": "cell", "book": fit(90, [42, 42]), "cell": fit(85, [40, 40])},
               {"first": "book", "book": fit(99, [50, 30]), "cell": fit(70, [38, 38])}]
-    cell = optional_cell.summary(rounds)
+    cell = fits.summary(rounds)
     assert cell["ratios"] == [1.4, 1.05, pytest.approx(80 / 76, abs=1e-4)]
     assert cell["min"] == 1.05 and cell["median"] == pytest.approx(80 / 76, abs=1e-4)
     assert cell["training_part_ratios"] == cell["ratios"]  # the same share of each epoch here
     assert cell["epoch_s"] == {"book": 42.0, "cell": 38.0}  # medians of each fit's mean timed epoch
     assert cell["kept"] == "gain of at least 5% in every round" and cell["rounds"] is rounds
-    assert optional_cell.verdict([1.2, 1.06, 0.99]) == "gain of 5% or more in the median, not in every round"
-    assert optional_cell.verdict([1.03, 0.98, 1.01]) == "below 5%"
-    assert optional_cell.verdict([0.9, 0.94, 0.92]) == "slower in every round"
-    assert optional_cell.verdict([0.9, 0.75, 1.27]) == "no gain: slower in the median"
+    assert fits.verdict([1.2, 1.06, 0.99]) == "gain of 5% or more in the median, not in every round"
+    assert fits.verdict([1.03, 0.98, 1.01]) == "below 5%"
+    assert fits.verdict([0.9, 0.94, 0.92]) == "slower in every round"
+    assert fits.verdict([0.9, 0.75, 1.27]) == "no gain: slower in the median"
     row = report.cell_rows({"06": cell})[0]
     assert row["id"] == "cell_06" and row["before"] == "42.0 s/epoch" and row["after"] == "38.0 s/epoch"
 
@@ -68,31 +68,72 @@ def test_every_id_has_a_label():
 def test_the_recorded_results_render_and_survive_a_new_label(monkeypatch):
     results = bench.read_results(bench.RESULTS)
     table = report.table(results)
-    assert "| Input (synthetic): flow_from_directory, rescale only |" in table
+    assert f"| {report.LABELS['cell_04']} |" in table
     assert "decode" not in table.lower()  # the decode-once rows are history, in benchmarks/README.md's prose
-    monkeypatch.setitem(report.LABELS, "flow_rescale", "flow_from_directory, rescaled")
-    monkeypatch.setitem(report.LABELS, "xla", "XLA (jit_compile=True), training")
-    table = report.table(results)
-    assert "| Input (synthetic): flow_from_directory, rescaled |" in table
-    assert "| XLA (jit_compile=True), training |" in table
+    monkeypatch.setitem(report.LABELS, "cell_04", "Notebook 04's optional cell, renamed")
+    assert "| Notebook 04's optional cell, renamed |" in report.table(results)
 
 
-def test_the_optional_cells_effect_is_recorded():
+def test_the_default_bench_recorded_every_ratio_in_three_rounds_within_twenty_minutes():
     results = bench.read_results(bench.RESULTS)
-    run = results["optional_cell_run"]
+    assert not results["quick"] and not results["long"] and results["bench_seconds"] <= 20 * 60
+    assert len(results["rates"]["train_fraction_rounds"]) >= 3
+    for step in results["precision"]["steps"].values():
+        assert len(step["train_ratios"]) >= 3 and step["train_min"] == min(step["train_ratios"])
+    run = results["fits_run"]
     assert run["rounds"] >= 3 and run["profile"] == "full"
     for notebook in ("04", "06"):
         cell = results["optional_cell"][notebook]
         assert len(cell["ratios"]) == run["rounds"] == len(cell["rounds"])
         assert cell["min"] == min(cell["ratios"]) and cell["median"] == statistics.median(cell["ratios"])
-        assert [r["first"] for r in cell["rounds"][:2]] == ["book", "cell"]  # alternating
+        assert [r["first"] for r in cell["rounds"][:2]] == run["sides"][:2]  # rotating
 
 
 def test_an_old_results_file_is_refused_in_one_line(tmp_path):
     old = tmp_path / "old.json"
-    old.write_text(json.dumps({"format": 2, "ab": []}))
-    with pytest.raises(SystemExit, match="results format 2, not 3"):
+    old.write_text(json.dumps({"format": 3, "ab": []}))
+    with pytest.raises(SystemExit, match="results format 3, not 4"):
         bench.read_results(old)
+
+
+def test_sides_take_turns_going_first():
+    assert [fits.rotated(("book", "cell"), r) for r in range(3)] == [
+        ("book", "cell"), ("cell", "book"), ("book", "cell")]
+    assert [fits.rotated(("book", "cell", "bfloat16"), r)[0] for r in range(3)] == ["book", "cell", "bfloat16"]
+    assert fits.window_steps(100, 0.2) == 20 and fits.window_steps(32, 0.2) == 6 and fits.window_steps(3, 0.1) == 1
+
+
+def step_row(first, f32_train, bf16_train, f32_eval=1.0, bf16_eval=1.0):
+    return {"first": first, "float32": {"train_s": f32_train, "eval_s": f32_eval},
+            "mixed_bfloat16": {"train_s": bf16_train, "eval_s": bf16_eval}}
+
+
+def test_mixed_precision_steps_are_paired_and_judged():
+    slow = precision.summarise([step_row("float32", 1.0, 10.0), step_row("mixed_bfloat16", 1.2, 12.0, 0.5, 2.0),
+                                step_row("float32", 1.1, 9.0)])
+    assert slow["train_ratios"] == [0.1, 0.1, round(1.1 / 9.0, 4)] and slow["eval_ratios"] == [1.0, 0.25, 1.0]
+    assert slow["train_min"] == 0.1 and slow["train_median"] == 0.1
+    assert not precision.worth_a_fit({"04": slow})
+    assert precision.verdict({"04": slow}).startswith("slower: float32 / bfloat16 training step at most 0.100 (median)")
+    fast = precision.summarise([step_row("float32", 1.0, 0.6), step_row("mixed_bfloat16", 1.0, 0.7)])
+    assert precision.worth_a_fit({"04": fast, "06": fast}) and not precision.worth_a_fit({"04": fast, "06": slow})
+    end_to_end = {"06": {"ratios": [1.5, 1.29]}}
+    assert precision.verdict({"06": fast}, end_to_end) == "below 1.3x end to end in some round (min 1.290): left out"
+
+
+def test_onednn_log_gives_the_instruction_set_and_the_kernels_precision():
+    log = "\n".join([
+        "onednn_verbose,v1,info,cpu,isa:Intel AVX2",
+        "onednn_verbose,v1,primitive,info,template:operation,engine,primitive,implementation",
+        "onednn_verbose,v1,primitive,exec,cpu,inner_product,x64:gemm:jit,forward_training,src:f32::blocked:ab::f0 "
+        "wei:f32::blocked:ba::f0,attr-scratchpad:user,,mb8ic7200oc1,0.05",
+        "onednn_verbose,v1,primitive,exec,cpu,gemm_api,,undef,src_f32::blocked:ba:f0 wei_f32::blocked:ab:f0,,,"
+        "7200x8:8x1,0.01",
+        "onednn_verbose,v1,primitive,exec,cpu,convolution,brg_conv_fwd:avx512_core_amx_bf16,forward_training,"
+        "src:bf16::blocked:acdb::f0 wei:bf16:a:blocked:Adcb16a::f0,,,mb4_ic3oc8,0.2",
+        "2026-12-07 12:00:00 unrelated TensorFlow line"])
+    assert precision.parse_onednn_log(log) == {"isa": "Intel AVX2", "kernels": {"f32": 2, "bf16": 1}}
+    assert precision.parse_onednn_log("nothing from oneDNN") == {"isa": None, "kernels": {}}
 
 
 def test_no_benchmark_module_is_over_400_lines():

@@ -566,7 +566,7 @@ def test_translation_replaces_a_message_by_key():
         assert result.key == "01.2.bias" and result.message.startswith("편향")
         assert exercises.feedback("01.2", 416).message == messages.say("01.2.depth")  # falls back to English
     finally:
-        messages.LANGUAGE[0] = "en"
+        messages.LANGUAGE[0] = None
         messages.TRANSLATIONS.pop("xx")
     with pytest.raises(KeyError):
         messages.translate("xx", {"no.such.key": "x"})
@@ -597,3 +597,18 @@ def test_angles_share_one_tolerance():
     assert not exercises.feedback("05.3", math.degrees(0.2) + 1.1 * tol).correct
     assert exercises.feedback("08.1", rotation((30 + 0.9 * tol) / 360, fill_mode="nearest")).correct
     assert not exercises.feedback("08.1", rotation((30 + 1.1 * tol) / 360, fill_mode="nearest")).correct
+
+
+def test_korean_feedback_for_every_row_of_the_tables(quick_split, monkeypatch):
+    """Under COURSE_LANG=ko every row gets the same verdict and message key, the message in Korean, filled in."""
+    english = all_feedback()
+    monkeypatch.setenv("COURSE_LANG", "ko")
+    found = []
+    for table in (RIGHT, WRONG_ANSWERS):
+        for ex_id, entries in table.items():
+            for row in entries:
+                found.append(exercises.feedback(ex_id, make(row[0] if table is WRONG_ANSWERS else row)))
+    assert [(f.status, f.key) for f in found] == [(f.status, f.key) for f in english]
+    for ko, en in zip(found, english):
+        assert re.search("[가-힣]", ko.message) and ko.message != en.message, (ko.key, ko.message)
+        assert not re.search(r"\{[a-z_]+\}", ko.message), ko.message  # every field filled in

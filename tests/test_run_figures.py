@@ -81,9 +81,36 @@ def test_a_notebook_quotes_its_reference_runs_as_runs_json_has_them(path):
                 f"{path.name}: {name} says {match.group(2)}, runs.json gives {expected}: python tools/run_figures.py")
 
 
-def test_the_readme_quotes_runs_json():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+@pytest.mark.parametrize("readme", ["README.md", "benchmarks/README.md"])
+def test_the_readmes_quote_runs_json_and_the_last_bench(readme):
+    text = (ROOT / readme).read_text(encoding="utf-8")
     assert not run_figures.differences(text, RUNS, any_run=True), "python tools/run_figures.py"
+
+
+def speed_table_figures():
+    """The "measured" column of the README's speed table, row by row."""
+    speed = re.split(r"(?m)^(?=## )", (ROOT / "README.md").read_text(encoding="utf-8"))
+    (section,) = [p for p in speed if p.startswith(README_SPEED)]
+    rows = [line.split("|") for line in section.splitlines() if line.startswith("| ") and "---" not in line]
+    return [row[2] for row in rows[1:]]
+
+
+def test_every_figure_of_the_readmes_speed_table_is_named():
+    """Each number the speed table says was measured comes from runs.json or results.json, by name."""
+    cells = speed_table_figures()
+    assert len(cells) >= 8 and sum("<!--bench." in c for c in cells) >= 4, "the README's speed table has moved"
+    bare = [re.findall(r"(?<![\w.])\d+(?:[.,]\d+)*", run_figures.MARKED.sub(" ", cell)) for cell in cells]
+    bare = [n for numbers in bare for n in numbers if n not in {"04", "06", "08"}]  # notebooks' numbers
+    assert not bare, f"the speed table quotes {bare} without naming where they come from (tools/run_figures.py)"
+
+
+def test_bench_figures_are_read_from_the_results_file():
+    results = run_figures.load_bench()
+    assert run_figures.value("bench.minutes", RUNS, any_run=True) == str(round(results["bench_seconds"] / 60))
+    ratios = results["optional_cell"]["04"]["ratios"]
+    assert run_figures.value("bench.cell.04.min", RUNS, any_run=True) == f"{min(ratios):.3f}"
+    with pytest.raises(KeyError):
+        run_figures.value("bench.matmul", RUNS)  # a notebook quotes no bench figure
 
 
 @pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.name[:2])
@@ -118,3 +145,10 @@ def test_the_renderer_writes_what_runs_json_says():
     assert run_figures.value("06-real.fit_min", RUNS) == "57.3"  # 3,435 s, rounded half up
     with pytest.raises(KeyError):
         run_figures.value("04-kaggle-gpu-s1337.last", RUNS)  # a notebook quotes only its reference runs
+
+
+@pytest.mark.parametrize("path", notebooks(), ids=lambda p: p.name[:2])
+def test_no_named_figure_starts_a_line(path):
+    """A line that starts with `<!--` is an HTML block to CommonMark: it breaks the paragraph and is shown raw."""
+    starts = [line for source in prose(path) for line in source.splitlines() if line.lstrip().startswith("<!--")]
+    assert not starts, f"{path.name}: join these lines to the one before: {starts}"

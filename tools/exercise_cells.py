@@ -15,6 +15,7 @@ import nbformat
 import nbtools
 
 from helpers import exercises
+from helpers.exercises.messages import say
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 SOLUTIONS = NOTEBOOKS / "solutions"
@@ -45,11 +46,11 @@ def code(source, cell_id):
 def section_cells(nb):
     """The Exercises section of notebook nb: introduction, imports, then a prompt and an answer cell per exercise."""
     module = exercises.MODULES[nb]
-    cells = [markdown(module.INTRO, f"exercises-{nb}"),
+    cells = [markdown(exercises.intro(nb), f"exercises-{nb}"),
              code(f'{module.IMPORTS}\n\nexercises.show("{nb}")', f"exercises-{nb}-imports")]
     for ex in exercises.catalog(nb):
         key = ex.id.replace(".", "-")
-        cells += [markdown(ex.prompt, f"exercise-{key}"),
+        cells += [markdown(exercises.text(ex, "prompt"), f"exercise-{key}"),
                   code(f"{ex.starter.rstrip()}\n\n{ex.check_call()}", f"exercise-{key}-answer")]
     return cells
 
@@ -71,26 +72,27 @@ def write_section(nb):
     nbtools.write(book, path)
 
 
-def notebook_title(nb):
-    """The course notebook's title, from its first '# ' heading."""
-    for cell in nbformat.read(notebook_path(nb), as_version=4).cells:
+def notebook_title(nb, path=None):
+    """The course notebook's title, from its first '# ' heading (of `path`: the Korean notebook, say)."""
+    for cell in nbformat.read(path or notebook_path(nb), as_version=4).cells:
         if cell.cell_type == "markdown" and cell.source.startswith("# "):
             return cell.source.splitlines()[0][2:].strip()
     return exercises.MODULES[nb].FILE
 
 
-def solutions_cells(nb):
-    """The solutions notebook's cells: title, set-up, imports, then each exercise's prompt, explanation and check."""
+def solutions_cells(nb, title=None, setup=None):
+    """The solutions notebook's cells: title, set-up, imports, then each exercise's prompt, explanation and check.
+
+    In the current language (COURSE_LANG); the Korean edition passes its notebook's title and its set-up cell."""
     module = exercises.MODULES[nb]
-    intro = (f"# Solutions · {notebook_title(nb)}\n\n"
-             f"Worked solutions to the exercises at the end of [`{module.FILE}`](../{module.FILE}). Try them there "
-             "first: the check tells you what your own answer reveals. Each code cell below sets a correct answer "
-             "and runs the same `exercises.check` a learner runs.")
+    intro = (say("cell.solutions_title", title=title or notebook_title(nb)) + "\n\n"
+             + say("cell.solutions_intro", file=module.FILE))
     cells = [markdown(intro, "solutions"), code(colab_cells.colab_cell(), colab_cells.COLAB_CELL_ID),
-             code(colab_cells.SETUP_CELL, "setup"), code(module.IMPORTS, "imports")]
+             code(setup or colab_cells.SETUP_CELL, "setup"), code(module.IMPORTS, "imports")]
     for ex in exercises.catalog(nb):
         key = ex.id.replace(".", "-")
-        cells += [markdown(f"{ex.prompt}\n\n**Solution.** {ex.explanation}", f"exercise-{key}"),
+        cells += [markdown(f"{exercises.text(ex, 'prompt')}\n\n{say('cell.solution')} "
+                           f"{exercises.text(ex, 'explanation')}", f"exercise-{key}"),
                   code(f"{MARKER}\n{ex.solution_code}\n{ex.check_call()}", f"exercise-{key}-solution")]
     return cells
 

@@ -12,7 +12,8 @@ or, in the README only, the id of any run in benchmarks/runs.json. FIGURE is one
 `RUN.range.FIGURE` is its range over every recorded run of the same notebook, kind of data and schedule, and
 `RUN.runs` their number. `NEW.FIGURE:OLD.FIGURE` is the relative gain of one figure over another, in percent.
 `book.NN.text` and `book.NN.final` are the book's figures for notebook NN's model (helpers.book): the figure its
-text gives, and the last epoch of its own notebook.
+text gives, and the last epoch of its own notebook. `bench.FIGURE` (README and benchmarks/README.md only) is one of
+BENCH_FIGURES' keys, from the last `make bench` (benchmarks/results.json).
 tests/test_run_figures.py checks that every named figure is the one runs.json gives, and that no run figure goes
 unnamed.
 """
@@ -73,6 +74,30 @@ NUMBER = r"\d+(?:[.,]\d+)*(?:-\d+(?:[.,]\d+)*)?%?"  # a rendered figure: 0.760, 
 MARKED = re.compile(r"<!--\s*([\w.:-]+)\s*-->(" + NUMBER + r")?")
 
 
+def _bench_fit(results, notebook, side, what):
+    fit = results["optional_cell"][notebook] if side == "cell" else results["precision"]["end_to_end"][notebook]
+    return f"{fit[what]:.3f}" if what in ("min", "median") else _half_up(fit["epoch_s"][what], "0.1")
+
+
+BENCH_FIGURES = {  # name -> the text it renders to, from benchmarks/results.json
+    "minutes": lambda b: str(round(b["bench_seconds"] / 60)),
+    "matmul": lambda b: f"{b['rates']['matmul_gflops']:.0f}",  # GFLOP/s
+    "train": lambda b: f"{b['rates']['train_images_per_s']:.0f}",  # images/s
+    "train_fraction": lambda b: f"{b['rates']['train_fraction_of_matmul']:.2f}",
+    "inference": lambda b: f"{b['rates']['inference_images_per_s']:.0f}",
+    "rounds": lambda b: str(b["fits_run"]["rounds"]),
+    **{f"bf16.{nb}.{part}": (lambda b, nb=nb, part=part: f"{b['precision']['steps'][nb][part]:.2f}")
+       for nb in ("04", "06") for part in ("train_median", "train_min", "eval_median")},
+    **{f"cell.{nb}.{what}": (lambda b, nb=nb, what=what: _bench_fit(b, nb, "cell", what))
+       for nb in ("04", "06") for what in ("min", "median", "book", "cell")},
+}
+
+
+def load_bench():
+    """The last `make bench`'s results."""
+    return json.loads((REPO / "benchmarks" / "results.json").read_text(encoding="utf-8"))
+
+
 def load_runs():
     """Every recorded run by id."""
     return {r["id"]: r for r in json.loads((REPO / "benchmarks" / "runs.json").read_text(encoding="utf-8"))}
@@ -110,6 +135,10 @@ def value(name, runs, any_run=False):
     parts = name.split(".")
     if parts[0] == "book":
         return _book(*parts[1:])
+    if parts[0] == "bench":
+        if not any_run:
+            raise KeyError(f"{name!r}: only the READMEs quote the bench")
+        return BENCH_FIGURES[".".join(parts[1:])](load_bench())
     run = _run(parts[0], runs, any_run)
     if parts[1] == "runs":
         return str(len(_same_kind(run, runs)))
@@ -125,8 +154,9 @@ def render(text, runs, any_run=False):
 
 
 def documents():
-    """(path, is_readme) of every file whose prose quotes runs: the course notebooks and the README."""
-    return [(p, False) for p in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))] + [(REPO / "README.md", True)]
+    """(path, is_readme) of every file whose prose quotes runs: the course notebooks and the READMEs."""
+    return ([(p, False) for p in sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
+            + [(REPO / "README.md", True), (REPO / "benchmarks" / "README.md", True)])
 
 
 def differences(text, runs, any_run=False):
@@ -162,7 +192,7 @@ def main(argv):
             with replacing(path) as tmp:
                 nbformat.write(nb, tmp)
     for where, name, written, expected in wrong:
-        print(f"{where}: {name} says {written}, runs.json gives {expected}")
+        print(f"{where}: {name} says {written}, runs.json (results.json for bench.) gives {expected}")
     return 1 if check and wrong else 0
 
 

@@ -21,13 +21,23 @@ from . import (
     visualizing,
 )
 from .core import CORRECT, REGISTRY, UNANSWERED, UNREADABLE, WRONG, Feedback, judge, run_solution, unreadable
-from .messages import MESSAGES, say
+from .messages import MESSAGES, local, say
 
 __all__ = ["CORRECT", "MESSAGES", "UNANSWERED", "UNREADABLE", "WRONG", "Feedback", "catalog", "check",
-           "example_answer", "feedback", "hint", "material", "show", "solution"]
+           "example_answer", "feedback", "hint", "material", "show", "solution", "text"]
 
 MODULES = {m.NOTEBOOK: m for m in (convolution, pooling, dataset, baseline, augmentation, dropout, visualizing,
                                    pipeline)}
+
+
+def text(ex, field):
+    """An exercise's title, kind, prompt, hint or explanation in the current language (COURSE_LANG)."""
+    return local(f"exercise.{ex.id}.{field}", getattr(ex, field))
+
+
+def intro(notebook):
+    """The introduction of a notebook's Exercises section in the current language."""
+    return local(f"intro.{notebook}", MODULES[notebook].INTRO)
 
 
 def normalize_id(exercise_id):
@@ -78,7 +88,8 @@ def check(exercise_id, answer):
 def hint(exercise_id):
     """Print an exercise's hint."""
     ex, missing = _lookup(exercise_id)
-    print(missing.message if ex is None else textwrap.fill(say("check.hint", id=ex.id, hint=ex.hint), width=100))
+    print(missing.message if ex is None else textwrap.fill(say("check.hint", id=ex.id, hint=text(ex, "hint")),
+                                                          width=100))
 
 
 def solution(exercise_id):
@@ -87,9 +98,10 @@ def solution(exercise_id):
     if ex is None:
         print(missing.message)
         return
-    plain = ex.explanation.replace("**", "")  # markdown emphasis, noise in printed text
+    plain = text(ex, "explanation").replace("**", "")  # markdown emphasis, noise in printed text
     why = "\n\n".join(textwrap.fill(p, width=100) for p in plain.split("\n\n"))
-    print(f"Solution {ex.id} · {ex.title}\n\n{why}\n\n{textwrap.indent(ex.solution_code, '    ')}")
+    head = say("check.solution_head", id=ex.id, title=text(ex, "title"))
+    print(f"{head}\n\n{why}\n\n{textwrap.indent(ex.solution_code, '    ')}")
 
 
 def material(exercise_id):
@@ -117,5 +129,5 @@ def show(notebook):
         return
     print(say("check.show_head", notebook=found[0].notebook))
     for ex in found:
-        print(f"  {ex.id}  {ex.title} ({ex.kind})")
+        print(f"  {ex.id}  {text(ex, 'title')} ({text(ex, 'kind')})")
     print(say("check.show_tail", id=found[0].id))

@@ -1,17 +1,23 @@
 """The exercises' messages: English templates registered by key, their translations, numbers as a learner reads them.
 
 Every message a learner reads is a template with a stable key ("01.1.valid", "read.number.text", ...),
-registered with `messages()`; checkers name the key and fill in the fields. A translation is a dict of
-the same keys (`translate()`), so a check reads the same in every language and tests can name the
-message they expect by its key. The templates below are the ones every exercise shares.
+registered with `messages()`; checkers name the key and fill in the fields. A translation holds the same keys:
+the Korean one is the catalog helpers/locale/ko.po (msgctxt: the key; msgid: the English; msgstr: the Korean),
+selected by COURSE_LANG=ko; `translate()` adds one from code. So a check reads the same in every language and
+tests can name the message they expect by its key. The templates below are the ones every exercise shares.
 """
+import functools
 import math
+from pathlib import Path
 
 import numpy as np
 
+from .. import config
+
 MESSAGES = {}  # key -> English template (str.format fields)
 TRANSLATIONS = {}  # language -> {key: template}; missing keys fall back to English
-LANGUAGE = ["en"]  # the language messages are rendered in (a one-item list: settable from anywhere)
+LANGUAGE = [None]  # a language that overrides COURSE_LANG (a one-item list: settable from anywhere); None: COURSE_LANG
+LOCALE = Path(__file__).resolve().parent.parent / "locale"  # helpers/locale/<language>.po
 
 
 def messages(table):
@@ -31,10 +37,31 @@ def translate(language, table):
     TRANSLATIONS.setdefault(language, {}).update(table)
 
 
+def current_language():
+    """The language messages are rendered in: LANGUAGE's override, else COURSE_LANG (config.language)."""
+    return LANGUAGE[0] or config.language()
+
+
+@functools.cache
+def locale_catalog(lang):
+    """{key: text} of a language's catalog, helpers/locale/<lang>.po: its finished entries ({} for English)."""
+    path = LOCALE / f"{lang}.po"
+    if lang == "en" or not path.exists():
+        return {}
+    import polib
+
+    return {e.msgctxt: e.msgstr for e in polib.pofile(str(path)) if e.msgstr and "fuzzy" not in e.flags}
+
+
+def local(key, english):
+    """A text in the current language: its translation under `key`, else the English given."""
+    lang = current_language()
+    return TRANSLATIONS.get(lang, {}).get(key) or locale_catalog(lang).get(key) or english
+
+
 def say(key, **fields):
     """The message `key` in the current language, its fields filled in."""
-    template = TRANSLATIONS.get(LANGUAGE[0], {}).get(key) or MESSAGES[key]
-    return template.format(**fields)
+    return local(key, MESSAGES[key]).format(**fields)
 
 
 def num(value):
@@ -60,6 +87,12 @@ messages({
     "check.known_ids": "notebook {notebook} has {ids}",
     "check.id_form": "exercise ids look like '01.1'; notebooks {notebooks} have exercises",
     "check.hint": "Hint {id}: {hint}",
+    "check.solution_head": "Solution {id} · {title}",
+    "cell.solution": "**Solution.**",
+    "cell.solutions_title": "# Solutions · {title}",
+    "cell.solutions_intro": "Worked solutions to the exercises at the end of [`{file}`](../{file}). Try them there "
+                            "first: the check tells you what your own answer reveals. Each code cell below sets a "
+                            "correct answer and runs the same `exercises.check` a learner runs.",
     "check.no_material": "Exercise {id} gives no material: everything is in its text.",
     "check.no_notebook": "No exercises for notebook {notebook}: notebooks {notebooks} have them.",
     "check.show_head": "Exercises for notebook {notebook}: answer in each exercise's cell, then run it.",

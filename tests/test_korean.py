@@ -1,0 +1,136 @@
+"""The Korean edition cannot drift: notebooks/ko/ is built from the English notebooks and i18n/ko/*.po.
+
+`pytest -k korean` runs these (the build is tools/korean.py). Every English prose cell has a current, finished
+translation; the committed Korean notebooks equal a fresh build; their code cells are the English ones (the set-up
+cell selects Korean); a translation keeps its cell's code spans, links, maths, figure names and table shape.
+"""
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+import nbformat
+import polib
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import korean  # noqa: E402
+
+NOTEBOOKS = korean.course_notebooks()
+# What a translation keeps as it is: inline code, link and image targets, maths, named figures, HTML tags.
+KEPT = {
+    "code span": re.compile(r"`[^`\n]+`"),
+    "link target": re.compile(r"\]\(([^)\s]+)\)"),
+    "maths": re.compile(r"\$[^$\n]+\$"),
+    "figure name": re.compile(r"<!--[\w.:-]+-->"),
+    "HTML tag": re.compile(r"</?[a-z]+[^>]*>"),
+}
+
+
+def entries(notebook):
+    return list(polib.pofile(str(korean.catalog_path(notebook)), wrapwidth=0))
+
+
+def table_shape(text):
+    """Rows and cells of every Markdown table in text."""
+    return [line.count("|") for line in text.splitlines() if line.lstrip().startswith("|")]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name[:2])
+def test_korean_catalog_translates_every_current_english_cell(notebook):
+    found = korean.problems(notebook)
+    assert not found, "\n".join(found) + "\n(translate in i18n/ko/, then `make ko`)"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name[:2])
+def test_korean_notebook_is_a_fresh_build(notebook):
+    committed = korean.KOREAN / notebook.name
+    assert committed.exists(), f"{committed.relative_to(ROOT)} is missing: make ko"
+    built = korean.korean_notebook(notebook)
+    assert nbformat.read(committed, as_version=4) == built, f"{committed.relative_to(ROOT)} is stale: make ko"
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name[:2])
+def test_korean_code_cells_are_the_english_ones_but_the_set_up(notebook):
+    english = [c for c in nbformat.read(notebook, as_version=4).cells if c.cell_type == "code"]
+    ko = [c for c in nbformat.read(korean.KOREAN / notebook.name, as_version=4).cells if c.cell_type == "code"]
+    assert len(english) == len(ko)
+    differ = [(e.source, k.source) for e, k in zip(english, ko, strict=True) if e.source != k.source]
+    assert differ == [(s, s.replace(korean.SETUP, korean.SETUP_KO)) for s, _ in differ] and len(differ) == 1
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name[:2])
+def test_korean_translation_keeps_code_links_maths_figures_and_tables(notebook):
+    wrong = []
+    for entry in entries(notebook):
+        if not entry.msgstr:
+            continue
+        for what, pattern in KEPT.items():
+            if Counter(pattern.findall(entry.msgid)) != Counter(pattern.findall(entry.msgstr)):
+                missing = Counter(pattern.findall(entry.msgid)) - Counter(pattern.findall(entry.msgstr))
+                extra = Counter(pattern.findall(entry.msgstr)) - Counter(pattern.findall(entry.msgid))
+                wrong.append(f"{entry.msgctxt}: {what} missing {sorted(missing)}, added {sorted(extra)}")
+        if table_shape(entry.msgid) != table_shape(entry.msgstr):
+            wrong.append(f"{entry.msgctxt}: the table's rows and columns differ")
+        if re.search(r"(?m)^\s*<!--", entry.msgstr):
+            wrong.append(f"{entry.msgctxt}: a line starts with <!--, which CommonMark shows as raw HTML")
+        if len(re.findall(r"(?m)^#+ ", entry.msgid)) != len(re.findall(r"(?m)^#+ ", entry.msgstr)):
+            wrong.append(f"{entry.msgctxt}: a different number of headings")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_korean_catalog_notices_a_changed_english_cell_and_prints_the_diff(tmp_path):
+    notebook = NOTEBOOKS[2]
+    nb = nbformat.read(notebook, as_version=4)
+    cell = korean.prose_cells(nb)[1]
+    cell.source = cell.source.replace(".", ". Something new.", 1)
+    changed = tmp_path / notebook.name
+    nbformat.write(nb, changed)
+    (found,) = korean.problems(changed)
+    assert f"cell {cell.id}: the English changed since it was translated" in found
+    assert "+" in found and "Something new." in found
+    with pytest.raises(ValueError, match="the English changed"):  # the build refuses what the check refuses
+        korean.korean_notebook(changed)
+
+
+def test_korean_run_time_texts_are_all_translated_and_current():
+    found = korean.message_problems()
+    assert not found, "\n".join(found[:20]) + "\n(translate in helpers/locale/ko.po: python tools/korean.py update)"
+
+
+def fields(template):
+    """The str.format fields of a template, with their repeats (doubled braces are literal)."""
+    return Counter(re.findall(r"\{[^{}]*\}", re.sub(r"\{\{|\}\}", "", template)))
+
+
+def test_korean_run_time_texts_keep_fields_code_and_choices():
+    wrong = []
+    for entry in polib.pofile(str(korean.MESSAGES_PO), wrapwidth=0):
+        english, ko = entry.msgid, entry.msgstr
+        if fields(english) != fields(ko):
+            wrong.append(f"{entry.msgctxt}: fields {sorted(fields(english))} in English, {sorted(fields(ko))} in "
+                         "Korean")
+        for pattern in (KEPT["code span"], re.compile(r"\*\*[a-d]\*\*")):
+            if Counter(pattern.findall(english)) != Counter(pattern.findall(ko)):
+                wrong.append(f"{entry.msgctxt}: {pattern.pattern} differs")
+        has_words = re.search("[A-Za-z]{2,}", re.sub(r"\{[^{}]*\}|`[^`]*`", "", english))
+        if has_words and ko == english:
+            wrong.append(f"{entry.msgctxt}: the Korean is the English")
+        if english.startswith(" ") != ko.startswith(" "):
+            wrong.append(f"{entry.msgctxt}: a leading space (a unit) is lost or added")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_korean_language_is_chosen_by_course_lang_only(monkeypatch):
+    from helpers import config
+    from helpers.exercises import messages
+
+    monkeypatch.setenv("COURSE_LANG", "ko")
+    assert messages.say("label.correct") == korean.load(korean.MESSAGES_PO).find(
+        "Correct", msgctxt="label.correct").msgstr
+    monkeypatch.setenv("COURSE_LANG", "en")
+    assert messages.say("label.correct") == "Correct"
+    monkeypatch.setenv("COURSE_LANG", "fr")
+    with pytest.raises(ValueError, match="COURSE_LANG=en or COURSE_LANG=ko"):
+        config.language()

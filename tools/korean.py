@@ -1,0 +1,266 @@
+"""Maintainers' tool: the Korean edition, notebooks/ko/, built from the English notebooks and i18n/ko/*.po.
+
+    python tools/korean.py update   # add new English cells to the catalogs, mark changed ones fuzzy, drop deleted
+    python tools/korean.py build    # write notebooks/ko/NN_topic.ipynb from the English notebooks and the catalogs
+    python tools/korean.py check    # what is stale, untranslated or fuzzy; exit 1 if anything is
+
+One catalog per course notebook (`i18n/ko/NN_topic.po`, read and written with polib): one entry per markdown cell
+before the Exercises section, its context the cell's id, its msgid the English source, its msgstr the Korean.
+Figures quoted from the recorded runs (`<!--04-real.last-->0.760`, tools/run_figures.py) are kept in the catalogs
+by name only and rendered at build time, so a new run changes no translation. Code cells are copied byte for byte,
+except the set-up cell, which selects Korean (`helpers.setup_notebook(lang="ko")`).
+"""
+import difflib
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+import polib
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tools"))
+import run_figures  # noqa: E402
+
+from helpers.files import replacing  # noqa: E402
+
+NOTEBOOKS = REPO / "notebooks"
+CATALOGS = REPO / "i18n" / "ko"
+KOREAN = NOTEBOOKS / "ko"
+EXERCISES = "## Exercises"
+BADGE = "open-in-colab"  # the Colab badge cell: written by the build (tools/colab_cells.py's badge), not translated
+SETUP = "helpers.setup_notebook()"
+SETUP_KO = 'helpers.setup_notebook(lang="ko")'
+HEADER = {"Language": "ko", "MIME-Version": "1.0", "Content-Type": "text/plain; charset=UTF-8",
+          "Content-Transfer-Encoding": "8bit", "Project-Id-Version": "dlwp-ch5"}
+
+
+def course_notebooks():
+    """The English course notebooks, in course order."""
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+def catalog_path(notebook):
+    """i18n/ko/NN_topic.po for notebooks/NN_topic.ipynb."""
+    return CATALOGS / (Path(notebook).stem + ".po")
+
+
+def without_figures(text):
+    """Markdown with every named run figure reduced to its name: `<!--04-real.last-->`."""
+    return run_figures.MARKED.sub(lambda m: f"<!--{m.group(1)}-->", text)
+
+
+def prose_cells(nb):
+    """The markdown cells a catalog translates: every one before the Exercises section but the Colab badge."""
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.id != BADGE:
+            if cell.source.lstrip().startswith(EXERCISES):
+                break
+            cells.append(cell)
+    return cells
+
+
+def load(path):
+    """A catalog, or a new empty one."""
+    if Path(path).exists():
+        return polib.pofile(str(path), wrapwidth=0)
+    po = polib.POFile(wrapwidth=0)
+    po.metadata = dict(HEADER)
+    return po
+
+
+def update(notebook):
+    """Bring a notebook's catalog in step with its English cells; return (new, changed, removed) counts."""
+    nb = nbformat.read(notebook, as_version=4)
+    po = load(catalog_path(notebook))
+    by_id = {e.msgctxt: e for e in po}
+    by_text = {e.msgid: e for e in po}
+    entries, new, changed = [], 0, 0
+    for cell in prose_cells(nb):
+        english = without_figures(cell.source)
+        entry = by_id.get(cell.id) or by_text.get(english)  # ids JupyterLab renewed: matched by the English
+        if entry is None:
+            entry = polib.POEntry(msgctxt=cell.id, msgid=english, msgstr="")
+            new += 1
+        elif entry.msgid != english:
+            entry.previous_msgid = entry.msgid
+            entry.msgid = english
+            if "fuzzy" not in entry.flags:
+                entry.flags.append("fuzzy")
+            changed += 1
+        entry.msgctxt = cell.id
+        entries.append(entry)
+    removed = len(po) - len([e for e in po if e in entries])
+    out = polib.POFile(wrapwidth=0)
+    out.metadata = po.metadata or dict(HEADER)
+    out.extend(entries)
+    CATALOGS.mkdir(parents=True, exist_ok=True)
+    with replacing(catalog_path(notebook)) as tmp:
+        out.save(str(tmp))
+    return new, changed, removed
+
+
+MESSAGES_PO = REPO / "helpers" / "locale" / "ko.po"
+EXERCISE_FIELDS = ("title", "kind", "prompt", "hint", "explanation")
+
+
+def english_messages():
+    """{key: English} of every text the course makes at run time in the learner's language: the exercises'
+    messages (helpers.exercises.messages), each exercise's title, kind, prompt, hint and explanation, each
+    notebook's introduction to its exercises."""
+    from helpers import exercises
+
+    found = dict(exercises.MESSAGES)
+    for ex in exercises.catalog():
+        found.update({f"exercise.{ex.id}.{field}": getattr(ex, field) for field in EXERCISE_FIELDS})
+    found.update({f"intro.{nb}": module.INTRO for nb, module in exercises.MODULES.items()})
+    return found
+
+
+def merge(po, english):
+    """A catalog with one entry per key of `english`, in its order: kept, marked fuzzy where the English changed,
+    new (untranslated); entries of keys that are gone are dropped. Returns (catalog, new, changed, removed)."""
+    by_key = {e.msgctxt: e for e in po}
+    out = polib.POFile(wrapwidth=0)
+    out.metadata = po.metadata or dict(HEADER)
+    new = changed = 0
+    for key, text in english.items():
+        entry = by_key.get(key)
+        if entry is None:
+            entry = polib.POEntry(msgctxt=key, msgid=text, msgstr="")
+            new += 1
+        elif entry.msgid != text:
+            entry.previous_msgid, entry.msgid = entry.msgid, text
+            if "fuzzy" not in entry.flags:
+                entry.flags.append("fuzzy")
+            changed += 1
+        out.append(entry)
+    return out, new, changed, len(set(by_key) - set(english))
+
+
+def update_messages():
+    """Bring helpers/locale/ko.po in step with the English run-time texts; (new, changed, removed)."""
+    po, *counts = merge(load(MESSAGES_PO), english_messages())
+    with replacing(MESSAGES_PO) as tmp:
+        po.save(str(tmp))
+    return counts
+
+
+def message_problems():
+    """What is stale, untranslated, fuzzy or left over in helpers/locale/ko.po."""
+    if not MESSAGES_PO.exists():
+        return [f"{MESSAGES_PO.relative_to(REPO)} is missing: python tools/korean.py update"]
+    english, found = english_messages(), []
+    for entry in load(MESSAGES_PO):
+        if entry.msgctxt not in english:
+            found.append(f"{entry.msgctxt}: its English is gone (python tools/korean.py update)")
+        elif entry.msgid != english[entry.msgctxt]:
+            found.append(f"{entry.msgctxt}: the English changed since it was translated (python tools/korean.py "
+                         "update marks it fuzzy)")
+        elif not entry.msgstr:
+            found.append(f"{entry.msgctxt}: untranslated")
+        elif "fuzzy" in entry.flags:
+            found.append(f"{entry.msgctxt}: fuzzy (check the translation, then remove the flag)")
+    missing = set(english) - {e.msgctxt for e in load(MESSAGES_PO)}
+    found += [f"{key}: no entry (python tools/korean.py update)" for key in sorted(missing)]
+    return [f"{MESSAGES_PO.relative_to(REPO)}: {p}" for p in found]
+
+
+def problems(notebook):
+    """What keeps a catalog from building its notebook: stale, untranslated, fuzzy or left-over entries."""
+    nb = nbformat.read(notebook, as_version=4)
+    path = catalog_path(notebook)
+    if not path.exists():
+        return [f"{path.relative_to(REPO)} is missing: python tools/korean.py update"]
+    po = load(path)
+    by_id = {e.msgctxt: e for e in po}
+    found, cells = [], prose_cells(nb)
+    for cell in cells:
+        entry = by_id.get(cell.id)
+        english = without_figures(cell.source)
+        if entry is None:
+            found.append(f"cell {cell.id}: no entry (python tools/korean.py update)")
+        elif entry.msgid != english:
+            diff = difflib.unified_diff(entry.msgid.splitlines(), english.splitlines(), "translated", "English now",
+                                        lineterm="")
+            found.append(f"cell {cell.id}: the English changed since it was translated:\n" + "\n".join(diff))
+        elif not entry.msgstr:
+            found.append(f"cell {cell.id}: untranslated")
+        elif "fuzzy" in entry.flags:
+            found.append(f"cell {cell.id}: fuzzy (check the translation, then remove the flag)")
+    extra = set(by_id) - {c.id for c in cells}
+    found += [f"entry {key}: its cell is gone (python tools/korean.py update)" for key in sorted(extra)]
+    return [f"{path.relative_to(REPO)}: {p}" for p in found]
+
+
+def korean_links(text):
+    """Links as seen from notebooks/ko/: one folder further up, an asset's Korean variant where assets/ko/ has one."""
+    def target(m):
+        path = m.group(1)
+        if path.startswith("../assets/") and (REPO / "assets" / "ko" / path[len("../assets/"):]).exists():
+            path = "../assets/ko/" + path[len("../assets/"):]
+        return f"](../{path})"
+    return re.sub(r"\]\((\.\./[^)\s]+)\)", target, text)
+
+
+def korean_notebook(notebook, runs=None):
+    """The Korean notebook built from the English one and its catalog; ValueError while the catalog has problems."""
+    trouble = problems(notebook)
+    if trouble:
+        raise ValueError("\n".join(trouble))
+    runs = runs or run_figures.load_runs()
+    nb = nbformat.read(notebook, as_version=4)
+    korean = {e.msgctxt: e.msgstr for e in load(catalog_path(notebook))}
+    prose = {cell.id for cell in prose_cells(nb)}
+    setups = 0
+    for cell in nb.cells:
+        if cell.id in prose:
+            cell.source = run_figures.render(korean_links(korean[cell.id]), runs)
+        elif cell.cell_type == "markdown" and cell.id == BADGE:
+            name = Path(notebook).name
+            cell.source = cell.source.replace(f"/notebooks/{name}", f"/notebooks/ko/{name}")
+        elif cell.cell_type == "markdown":
+            cell.source = korean_links(cell.source)
+        elif cell.cell_type == "code" and SETUP in cell.source.splitlines():
+            cell.source = cell.source.replace(SETUP, SETUP_KO)
+            setups += 1
+    if setups != 1:
+        raise ValueError(f"{notebook.name}: expected one set-up cell calling {SETUP}, found {setups}")
+    return nb
+
+
+def build(notebooks):
+    """Write notebooks/ko/ for every notebook whose catalog is complete; return the problems of the others."""
+    found = []
+    for notebook in notebooks:
+        trouble = problems(notebook)
+        if trouble:
+            found += trouble
+            continue
+        with replacing(KOREAN / notebook.name) as tmp:
+            nbformat.write(korean_notebook(notebook), tmp)
+    return found
+
+
+def main(argv):
+    command = argv[0] if argv else "check"
+    notebooks = course_notebooks()
+    if command == "update":
+        for notebook in notebooks:
+            new, changed, removed = update(notebook)
+            print(f"{catalog_path(notebook).relative_to(REPO)}: {new} new, {changed} changed, {removed} removed")
+        new, changed, removed = update_messages()
+        print(f"{MESSAGES_PO.relative_to(REPO)}: {new} new, {changed} changed, {removed} removed")
+        return 0
+    if command in ("build", "check"):
+        found = build(notebooks) if command == "build" else [p for nb in notebooks for p in problems(nb)]
+        for problem in found:
+            print(problem)
+        return 1 if found else 0
+    raise SystemExit(f"unknown command {command!r}: update, build or check")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -103,6 +103,8 @@ def update(notebook):
 
 
 MESSAGES_PO = REPO / "helpers" / "locale" / "ko.po"
+# The modules that register run-time messages with helpers.i18n (imported before the catalog is compared).
+RUNTIME_MODULES = ["helpers.exercises"]
 EXERCISE_FIELDS = ("title", "kind", "prompt", "hint", "explanation")
 
 
@@ -110,9 +112,13 @@ def english_messages():
     """{key: English} of every text the course makes at run time in the learner's language: the exercises'
     messages (helpers.exercises.messages), each exercise's title, kind, prompt, hint and explanation, each
     notebook's introduction to its exercises."""
-    from helpers import exercises
+    import importlib
 
-    found = dict(exercises.MESSAGES)
+    from helpers import exercises, i18n
+
+    for module in RUNTIME_MODULES:
+        importlib.import_module(module)
+    found = dict(i18n.MESSAGES)
     for ex in exercises.catalog():
         found.update({f"exercise.{ex.id}.{field}": getattr(ex, field) for field in EXERCISE_FIELDS})
     found.update({f"intro.{nb}": module.INTRO for nb, module in exercises.MODULES.items()})

@@ -1,6 +1,26 @@
 """Figures of section 5.1's operations: a convolution step, a pooling step, feature maps shrinking layer by layer."""
 import matplotlib.pyplot as plt
 
+from . import i18n
+from .i18n import say
+
+i18n.messages({
+    "conv_figures.conv.input": "input {shape} ({name})",
+    "conv_figures.conv.kernel": "kernel: {name}",
+    "conv_figures.conv.feature_map": "feature map {shape}, stride {stride}, '{padding}'",
+    "conv_figures.conv.title": "output cell {position} = sum(window x kernel) = {value:.3f};  size: {formula}",
+    "conv_figures.pool.close_up_max": "close-up of {zoom}x{zoom} cells (white: kept)",
+    "conv_figures.pool.close_up_avg": "close-up of {zoom}x{zoom} cells (white: in a window)",
+    "conv_figures.pool.feature_map_max": "feature map {shape}: {count:,} values kept (bright)",
+    "conv_figures.pool.feature_map_avg": "feature map {shape}: {count:,} values inside a window (bright)",
+    "conv_figures.pool.pooled_max": "max pooled {shape}",
+    "conv_figures.pool.pooled_avg": "avg pooled {shape}",
+    "conv_figures.pool.title": "{size}x{size} windows, stride {stride}, '{padding}': {formula}  "
+                               "(one cell drawn the same size in both)",
+    "conv_figures.shrinking.title": "height x width (to scale) x channels (depth, drawn on its own scale) after "
+                                    "each layer",
+})
+
 
 def bare(axes):
     """No grid and no ticks on image axes: pixels speak for themselves."""
@@ -18,23 +38,23 @@ def plot_conv_state(state, title=None):
     image, fmap, (i, j), (top, left) = state["image"], state["feature_map"], state["position"], state["window"]
     axes[0].imshow(image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     axes[0].add_patch(Rectangle((left - 0.5, top - 0.5), 3, 3, fill=False, color="red", lw=2))
-    axes[0].set_title(f"input {image.shape} ({state['image_name']})", fontsize=9)
+    axes[0].set_title(say("conv_figures.conv.input", shape=image.shape, name=state["image_name"]), fontsize=9)
     kernel = np.asarray(state["kernel"])
     limit = max(float(np.abs(kernel).max()), 1e-9)
     axes[1].imshow(kernel, cmap="coolwarm", vmin=-limit, vmax=limit)
     for (r, c), v in np.ndenumerate(kernel):
         axes[1].text(c, r, f"{v:.2g}", ha="center", va="center", fontsize=10)
-    axes[1].set_title(f"kernel: {state['kernel_name']}", fontsize=9)
+    axes[1].set_title(say("conv_figures.conv.kernel", name=state["kernel_name"]), fontsize=9)
     cmap, vmin, vmax = state.get("scale") or ("viridis", None, None)  # diverging around 0 when negative
     shown = axes[2].imshow(fmap, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
     fig.colorbar(shown, ax=axes[2], fraction=0.046, pad=0.03)
     axes[2].add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, color="black" if cmap != "viridis" else "red",
                                 lw=2))
-    axes[2].set_title(f"feature map {fmap.shape}, stride {state['stride']}, '{state['padding']}'",
-                      fontsize=9)
+    axes[2].set_title(say("conv_figures.conv.feature_map", shape=fmap.shape, stride=state["stride"],
+                          padding=state["padding"]), fontsize=9)
     bare(axes)
-    fig.suptitle(title or f"output cell {state['position']} = sum(window x kernel) = {state['value']:.3f};  "
-                 f"size: {state['formula']}", fontsize=10)
+    fig.suptitle(title or say("conv_figures.conv.title", position=state["position"], value=state["value"],
+                              formula=state["formula"]), fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -52,6 +72,7 @@ def plot_pool_state(state, title=None):
 
     fmap, out, kept = state["feature_map"], state["output"], state["kept"]
     size, stride, padding = state["size"], state["stride"], state["padding"]
+    mode = "max" if state["mode"] == "max" else "avg"  # what the texts say: kept by max, or inside a window
     vmin, vmax = float(fmap.min()), float(fmap.max())
     cmap = plt.get_cmap("viridis")
     span = vmax - vmin if vmax > vmin else 1.0
@@ -86,21 +107,25 @@ def plot_pool_state(state, title=None):
         ax.add_patch(Rectangle((x0 + (left - c0) * cell, y0 + (top - r0) * cell), size * cell, size * cell,
                                fill=False, color="red", lw=1.5))
         ax.add_patch(Rectangle((c0, r0), zoom, zoom, fill=False, color="white", lw=0.8, ls="--"))
-        white = "kept" if state["mode"] == "max" else "in a window"
-        ax.text(x0 + room / 2, y0 - 1, f"close-up of {zoom}x{zoom} cells (white: {white})",
+        ax.text(x0 + room / 2, y0 - 1, say(f"conv_figures.pool.close_up_{mode}", zoom=zoom),
                 ha="center", va="bottom", fontsize=8)
-    what = "kept (bright)" if state["mode"] == "max" else "inside a window (bright)"
-    ax.text(w / 2, -2, f"feature map {fmap.shape}: {int(kept.sum()):,} values {what}", ha="center", va="bottom",
-            fontsize=9)
-    ax.text(x0 + ow / 2, -2, f"{state['mode']} pooled {out.shape}", ha="center", va="bottom", fontsize=9)
+    ax.text(w / 2, -2, say(f"conv_figures.pool.feature_map_{mode}", shape=fmap.shape, count=int(kept.sum())),
+            ha="center", va="bottom", fontsize=9)
+    ax.text(x0 + ow / 2, -2, pooled_label(state["mode"], out.shape), ha="center", va="bottom", fontsize=9)
     ax.set_xlim(-1, x0 + ow + 1)
     ax.set_ylim(max(h, oh) + 1, -max(h, oh) * 0.07)
     ax.set_aspect("equal")
     ax.axis("off")
-    fig.suptitle(title or f"{size}x{size} windows, stride {stride}, '{padding}': {state['formula']}  "
-                 "(one cell drawn the same size in both)", fontsize=10)
+    fig.suptitle(title or say("conv_figures.pool.title", size=size, stride=stride, padding=padding,
+                              formula=state["formula"]), fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def pooled_label(mode, shape):
+    """'max pooled (37, 37)': the pooled map's caption, in the learner's language for the modes it knows."""
+    key = f"conv_figures.pool.pooled_{mode}"
+    return say(key, shape=shape) if key in i18n.MESSAGES else f"{mode} pooled {shape}"
 
 
 def plot_shrinking(layers, title=None):
@@ -129,7 +154,6 @@ def plot_shrinking(layers, title=None):
     ax.set_ylim(-top * 0.45, top * 1.55)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(title or "height x width (to scale) x channels (depth, drawn on its own scale) after each layer",
-                 fontsize=10)
+    ax.set_title(title or say("conv_figures.shrinking.title"), fontsize=10)
     fig.tight_layout()
     return fig

@@ -6,6 +6,7 @@ keys: the Korean one is the catalog helpers/locale/ko.po (msgctxt: the key; msgi
 read with polib and selected by COURSE_LANG=ko; `translate()` adds one from code. tools/korean.py keeps the catalog
 in step with the English.
 """
+import contextlib
 import functools
 from pathlib import Path
 
@@ -59,3 +60,14 @@ def local(key, english):
 def say(key, **fields):
     """The message `key` in the current language, its fields filled in."""
     return local(key, MESSAGES[key]).format(**fields)
+
+
+@contextlib.contextmanager
+def speaking(lang):
+    """Within the block, messages are rendered in `lang` whatever COURSE_LANG says (tools that write one edition)."""
+    before = LANGUAGE[0]
+    LANGUAGE[0] = config.language(lang)
+    try:
+        yield
+    finally:
+        LANGUAGE[0] = before

@@ -1,11 +1,57 @@
 """Plotting: the figures of the data, training runs and a trained convnet that the notebooks draw."""
+import warnings
+
 import matplotlib.pyplot as plt
 
+from . import i18n
+from .i18n import say
 from .images import load_rgb
+
+i18n.messages({
+    "plots.epoch": "epoch",
+    "plots.accuracy": "accuracy",
+    "plots.loss": "loss",
+    "plots.training": "training",
+    "plots.validation": "validation",
+    "plots.history.title": "training and validation {metric}",
+    "plots.history.smoothed": "{curve} (smoothed)",
+    "plots.history.too_few": " ({epochs} epochs: too few to smooth, drawn raw)",
+    "plots.histories.baseline": "baseline",
+    "plots.histories.augmented": "dropout + augmentation",
+    "plots.reference.mine": "your run",
+    "plots.reference.runs_one": "{count} run",
+    "plots.reference.runs_many": "{count} runs",
+    "plots.reference.training": "reference training ({runs})",
+    "plots.reference.validation": "reference validation ({runs})",
+    "plots.reference.mine_training": "{label}: training",
+    "plots.reference.mine_validation": "{label}: validation",
+    "plots.reference.book": "the book's own notebook: last epoch {accuracy:.3f} (real photos)",
+    "plots.reference.title": "reference runs: {metric}",
+    "plots.activations.title": "{layer}: {height}x{width}, {channels} channels{shown}, {blank} blank for this image",
+    "plots.activations.shown": " (first {count} shown)",
+    "plots.patterns.channel": "channel {channel}",
+    "plots.patterns.title": "Patterns that maximise {layer}'s channels",
+    "plots.gradcam.superimposed": "superimposed",
+    "plots.confusion.predicted": "predicted {cls}",
+    "plots.confusion.true": "true {cls}",
+    "plots.confusion.title": "Confusion matrix (test split)",
+    "plots.sizes.square": "square",
+    "plots.sizes.width": "width (px)",
+    "plots.sizes.height": "height (px)",
+    "plots.sizes.count": "{count} images",
+    "plots.sizes.ratio": "aspect ratio (width / height)",
+    "plots.sizes.images": "images",
+    "plots.sizes.resized": "every image becomes 150x150",
+})
+
+# koreanize_matplotlib's NanumGothic for Hangul; DejaVu Sans (matplotlib's own) for the glyphs NanumGothic lacks.
+KOREAN_FONTS = ["NanumGothic", "DejaVu Sans"]
+# What koreanize_matplotlib 0.1.1 warns on import (it compares versions with distutils): not a learner's affair.
+KOREANIZE_WARNING = "distutils Version classes are deprecated"
 
 
 def set_style():
-    """The course's plot style: readable defaults for notebooks."""
+    """The course's plot style: readable defaults for notebooks; a font with Hangul when the language is Korean."""
     plt.rcParams.update({
         "figure.figsize": (6, 4),
         "figure.dpi": 100,
@@ -15,6 +61,16 @@ def set_style():
         "axes.spines.right": False,
         "image.cmap": "gray",
     })
+    if i18n.current_language() == "ko":
+        korean_fonts()
+
+
+def korean_fonts():
+    """Register NanumGothic with matplotlib (koreanize_matplotlib) and draw text with it, other glyphs falling back."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", KOREANIZE_WARNING, DeprecationWarning)
+        import koreanize_matplotlib  # noqa: F401  (importing it registers the font)
+    plt.rcParams.update({"font.family": KOREAN_FONTS, "axes.unicode_minus": False})
 
 
 # --- Training curves and prediction grids (sections 5.2.4-5.2.5) ---
@@ -35,7 +91,7 @@ def _epoch_axis(ax):
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("epoch")
+    ax.set_xlabel(say("plots.epoch"))
 
 
 def _accuracy_axis(ax, values=()):
@@ -58,7 +114,8 @@ def _metric_axes(axes, history, label="", color="C0", smooth=False, factor=0.8, 
     smooth = smooth and len(history.get("loss", ())) >= MIN_SMOOTH_EPOCHS
     for ax, metric in zip(axes, ("accuracy", "loss")):
         shown = []
-        for key, style, name in ((metric, "o", "training"), (f"val_{metric}", "-", "validation")):
+        for key, style, name in ((metric, "o", say("plots.training")),
+                                 (f"val_{metric}", "-", say("plots.validation"))):
             if key not in history:
                 continue
             values = history[key]
@@ -68,21 +125,21 @@ def _metric_axes(axes, history, label="", color="C0", smooth=False, factor=0.8, 
             if smooth:
                 ax.plot(epochs, values, style, color=color, alpha=raw_alpha, markersize=3)
                 ax.plot(epochs, smooth_curve(values, factor), "--" if style == "o" else "-",
-                        color=color, label=f"{text} (smoothed)")
+                        color=color, label=say("plots.history.smoothed", curve=text))
             else:
                 ax.plot(epochs, values, style, color=color, label=text, markersize=4)
         _epoch_axis(ax)
         if metric == "accuracy":
             _accuracy_axis(ax, shown + [v for line in ax.get_lines() for v in line.get_ydata()])
-        ax.set_ylabel(metric)
-        ax.set_title(f"training and validation {metric}")
+        ax.set_ylabel(say(f"plots.{metric}"))
+        ax.set_title(say("plots.history.title", metric=say(f"plots.{metric}")))
     return smooth
 
 
 def _too_few_note(history, smooth):
     """' (N epochs: too few to smooth, drawn raw)' when smoothing was asked for but not done."""
     epochs = len(history.get("loss", ()))
-    return f" ({epochs} epochs: too few to smooth, drawn raw)" if smooth and epochs < MIN_SMOOTH_EPOCHS else ""
+    return say("plots.history.too_few", epochs=epochs) if smooth and epochs < MIN_SMOOTH_EPOCHS else ""
 
 
 def plot_history(history, smooth=False, factor=0.8, title=None):
@@ -96,9 +153,12 @@ def plot_history(history, smooth=False, factor=0.8, title=None):
     return fig
 
 
-def plot_histories(first, second, labels=("baseline", "dropout + augmentation"),
-                   smooth=True, factor=0.8, title=None):
-    """Two runs' training and validation curves overlaid on the same accuracy and loss axes."""
+def plot_histories(first, second, labels=None, smooth=True, factor=0.8, title=None):
+    """Two runs' training and validation curves overlaid on the same accuracy and loss axes.
+
+    labels: the two runs' names; by default "baseline" and "dropout + augmentation" in the learner's language.
+    """
+    labels = labels or (say("plots.histories.baseline"), say("plots.histories.augmented"))
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.6))
     for history, label, color in ((first, labels[0], "C0"), (second, labels[1], "C1")):
         _metric_axes(axes, getattr(history, "history", history), label, color, smooth, factor)
@@ -120,42 +180,45 @@ def _band(ax, curves, color, label):
         ax.fill_between(epochs, stack.min(axis=0), stack.max(axis=0), color=color, alpha=0.2)
 
 
-def plot_reference_runs(runs, title, mine=None, mine_label="your run", book=None):
+def plot_reference_runs(runs, title, mine=None, mine_label=None, book=None):
     """Reference runs' accuracy and loss (mean line, min-max band over seeds); a learner's history beside or on them.
 
     runs: records of benchmarks/runs.json (see helpers.references). mine: a history dict; drawn on the
     same axes when it has as many epochs as the references, else in its own pair of panels to the right.
     book: the last epoch's validation accuracy in the book's own notebook (not its text), drawn as a dotted line.
+    mine_label: the learner's run's name (default: "your run" in the learner's language).
     """
     import numpy as np
 
+    mine_label = say("plots.reference.mine") if mine_label is None else mine_label
     mine = getattr(mine, "history", mine)
     length = min(len(r["val_accuracy"]) for r in runs)
     beside = mine is not None and len(mine.get("val_accuracy", ())) != length
     fig, axes = plt.subplots(1, 4 if beside else 2, figsize=(16 if beside else 11, 4.6))
-    n = f"{len(runs)} run{'s' if len(runs) > 1 else ''}"
+    n = say("plots.reference.runs_many" if len(runs) > 1 else "plots.reference.runs_one", count=len(runs))
+    mine_training = say("plots.reference.mine_training", label=mine_label)
+    mine_validation = say("plots.reference.mine_validation", label=mine_label)
     for ax, metric in zip(axes[:2], ("accuracy", "loss")):
-        _band(ax, [r[metric] for r in runs], "C0", f"reference training ({n})")
-        _band(ax, [r[f"val_{metric}"] for r in runs], "C1", f"reference validation ({n})")
+        _band(ax, [r[metric] for r in runs], "C0", say("plots.reference.training", runs=n))
+        _band(ax, [r[f"val_{metric}"] for r in runs], "C1", say("plots.reference.validation", runs=n))
         if mine is not None and not beside:
             ax.plot(np.arange(1, len(mine[metric]) + 1), mine[metric], "o", color="C2", markersize=3,
-                    label=f"{mine_label}: training")
+                    label=mine_training)
             ax.plot(np.arange(1, len(mine[f"val_{metric}"]) + 1), mine[f"val_{metric}"], "-", color="C3",
-                    label=f"{mine_label}: validation")
+                    label=mine_validation)
         if book is not None and metric == "accuracy":
-            ax.axhline(book, ls=":", color="gray",
-                       label=f"the book's own notebook: last epoch {book:.3f} (real photos)")
-        ax.set_title(f"reference runs: {metric}")
+            ax.axhline(book, ls=":", color="gray", label=say("plots.reference.book", accuracy=book))
+        ax.set_title(say("plots.reference.title", metric=say(f"plots.{metric}")))
     if beside:
         for ax, metric in zip(axes[2:], ("accuracy", "loss")):
             ax.plot(range(1, len(mine[metric]) + 1), mine[metric], "o-", color="C2", markersize=4,
-                    label=f"{mine_label}: training")
+                    label=mine_training)
             ax.plot(range(1, len(mine[f"val_{metric}"]) + 1), mine[f"val_{metric}"], "s-", color="C3",
-                    markersize=4, label=f"{mine_label}: validation")
-            ax.set_title(f"{mine_label}: {metric}")
+                    markersize=4, label=mine_validation)
+            ax.set_title(f"{mine_label}: {say(f'plots.{metric}')}")
     for ax, metric in zip(axes, ("accuracy", "loss") * 2):
         _epoch_axis(ax)
-        ax.set_ylabel(metric)
+        ax.set_ylabel(say(f"plots.{metric}"))
         if metric == "accuracy":
             _accuracy_axis(ax, [v for line in ax.get_lines() for v in line.get_ydata()])
     if beside:  # the same loss scale on both sides, so a flat run at chance looks flat
@@ -212,9 +275,9 @@ def plot_activation_grids(acts, cols=16, scale=0.9, max_channels=None):
         width = min(14, max(4, cols * scale))
         fig, ax = plt.subplots(figsize=(width, width * grid.shape[0] / grid.shape[1] + 0.5))
         ax.imshow(grid, cmap="viridis", aspect="equal", interpolation="nearest")
-        ax.set_title(f"{name}: {act.shape[0]}x{act.shape[1]}, {act.shape[-1]} channels"
-                     f"{'' if shown is act else f' (first {shown.shape[-1]} shown)'}, "
-                     f"{dead_channels(act)} blank for this image", fontsize="small")
+        first = "" if shown is act else say("plots.activations.shown", count=shown.shape[-1])
+        ax.set_title(say("plots.activations.title", layer=name, height=act.shape[0], width=act.shape[1],
+                         channels=act.shape[-1], shown=first, blank=dead_channels(act)), fontsize="small")
         ax.axis("off")
         ax.grid(False)
         fig.tight_layout()
@@ -232,8 +295,8 @@ def plot_pattern_grid(patterns, channels, layer_name, cols=8, size=1.6):
         ax.axis("off")
         if i < n:
             ax.imshow(patterns[i])
-            ax.set_title(f"channel {channels[i]}", fontsize="x-small")
-    fig.suptitle(f"Patterns that maximise {layer_name}'s channels")
+            ax.set_title(say("plots.patterns.channel", channel=channels[i]), fontsize="x-small")
+    fig.suptitle(say("plots.patterns.title", layer=layer_name))
     fig.tight_layout()
     return fig
 
@@ -242,7 +305,8 @@ def plot_grad_cams(images, heatmaps, overlays, titles, size=2.6):
     """Rows of image | Grad-CAM heatmap | heatmap over the image (section 5.4.3)."""
     fig, axes = plt.subplots(len(images), 3, figsize=(3 * size, size * len(images) + 0.3), squeeze=False)
     for row, (image, heat, over, title) in enumerate(zip(images, heatmaps, overlays, titles)):
-        for ax, picture, label in zip(axes[row], (image, heat, over), (title, "Grad-CAM", "superimposed")):
+        labels = (title, "Grad-CAM", say("plots.gradcam.superimposed"))
+        for ax, picture, label in zip(axes[row], (image, heat, over), labels):
             ax.imshow(picture, cmap="jet" if picture is heat else None, vmin=0, vmax=1 if picture is heat else None)
             ax.set_title(label, fontsize="small")
             ax.axis("off")
@@ -260,9 +324,9 @@ def plot_confusion_matrix(matrix, classes=("cats", "dogs"), title=None):
     for (r, c), count in np.ndenumerate(matrix):
         ax.text(c, r, str(count), ha="center", va="center",
                 color="white" if count > matrix.max() / 2 else "black", fontsize="large")
-    ax.set_xticks(range(len(classes)), [f"predicted {c}" for c in classes])
-    ax.set_yticks(range(len(classes)), [f"true {c}" for c in classes])
-    ax.set_title(title or "Confusion matrix (test split)", fontsize="small")
+    ax.set_xticks(range(len(classes)), [say("plots.confusion.predicted", cls=c) for c in classes])
+    ax.set_yticks(range(len(classes)), [say("plots.confusion.true", cls=c) for c in classes])
+    ax.set_title(title or say("plots.confusion.title"), fontsize="small")
     fig.tight_layout()
     return fig
 
@@ -274,13 +338,14 @@ def plot_image_sizes(sizes, title=None):
     sizes = np.asarray(sizes, dtype=float).reshape(-1, 2)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     ax1.scatter(sizes[:, 0], sizes[:, 1], s=8, alpha=0.5)
-    ax1.plot([0, sizes.max()], [0, sizes.max()], color="gray", lw=0.8, ls="--", label="square")
-    ax1.set(xlabel="width (px)", ylabel="height (px)", title=f"{len(sizes)} images")
+    ax1.plot([0, sizes.max()], [0, sizes.max()], color="gray", lw=0.8, ls="--", label=say("plots.sizes.square"))
+    ax1.set(xlabel=say("plots.sizes.width"), ylabel=say("plots.sizes.height"),
+            title=say("plots.sizes.count", count=len(sizes)))
     ax1.set_aspect("equal")
     ax1.legend(loc="lower right")
     ax2.hist(sizes[:, 0] / sizes[:, 1], bins=30)
     ax2.axvline(1.0, color="gray", lw=0.8, ls="--")
-    ax2.set(xlabel="aspect ratio (width / height)", ylabel="images", title="every image becomes 150x150")
+    ax2.set(xlabel=say("plots.sizes.ratio"), ylabel=say("plots.sizes.images"), title=say("plots.sizes.resized"))
     if title:
         fig.suptitle(title)
     fig.tight_layout()

@@ -11,21 +11,32 @@ from pathlib import Path
 
 import numpy as np
 
-from . import images
+from . import i18n, images
 from .config import CLASSES, IMAGE_SIZE
+from .i18n import say
 
 # What keras.models.load_model raises for a file that is not a saved model (not a zip, no config, unknown
 # layer classes, an HDF5 file it cannot open, a cut-short archive).
 NOT_A_MODEL = (ValueError, KeyError, TypeError, OSError, EOFError, zipfile.BadZipFile)
+
+# What a notebook cell can show from here (notebook 07 judges the test split and your files with its own model); the
+# `predict` command's own messages (load_classifier, Prediction.line) stay English, as the command line does.
+i18n.messages({
+    "predictions.not_images": "This model takes inputs of shape {shape}, not images: use a convnet trained on "
+                              "(height, width, 3) images, such as the ones notebooks 04, 06 and 08 save.",
+    "predictions.no_images": "No images in {folder}: prepare the data first (notebook 03 or `make data`).",
+    "predictions.input_shape": "This model's input shape is {shape}, but cat/dog photos are (height, width, 3) colour "
+                               "images: use a model saved by notebook 04, 06 or 08 (cats_and_dogs_small_N.keras).",
+    "predictions.output_shape": "This model's output shape is {shape}, but a cat/dog model gives one dog probability "
+                                "(a single sigmoid unit): use a model saved by notebook 04, 06 or 08.",
+})
 
 
 def input_size(model):
     """The (height, width) a model takes; IMAGE_SIZE when the model leaves it open."""
     shape = tuple(model.inputs[0].shape)
     if len(shape) != 4:
-        raise ValueError(f"This model takes inputs of shape {shape[1:]}, not images: "
-                         "use a convnet trained on (height, width, 3) images, such as "
-                         "the ones notebooks 04, 06 and 08 save.")
+        raise ValueError(say("predictions.not_images", shape=shape[1:]))
     h, w = shape[1], shape[2]
     return (h or IMAGE_SIZE[0], w or IMAGE_SIZE[1])
 
@@ -78,8 +89,7 @@ def split_images(split="test", model=None, limit=None, root=None):
         paths += files
         labels += [label] * len(files)
     if not paths:
-        raise FileNotFoundError(f"No images in {root / split}: prepare the data first "
-                                "(notebook 03 or `make data`).")
+        raise FileNotFoundError(say("predictions.no_images", folder=root / split))
     return paths, np.array(labels)
 
 
@@ -160,14 +170,10 @@ def check_model(model):
     """Raise ModelError unless the model takes (h, w, 3) images and gives one probability."""
     shape = tuple(model.inputs[0].shape)[1:]
     if len(shape) != 3 or shape[-1] != 3:
-        raise ModelError(f"This model's input shape is {shape}, but cat/dog photos are "
-                         "(height, width, 3) colour images: use a model saved by notebook 04, "
-                         "06 or 08 (cats_and_dogs_small_N.keras).")
+        raise ModelError(say("predictions.input_shape", shape=shape))
     out = tuple(model.outputs[0].shape)[1:]
     if out not in ((1,), ()):
-        raise ModelError(f"This model's output shape is {out}, but a cat/dog model gives one "
-                         "dog probability (a single sigmoid unit): use a model saved by "
-                         "notebook 04, 06 or 08.")
+        raise ModelError(say("predictions.output_shape", shape=out))
     return model
 
 

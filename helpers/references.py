@@ -5,9 +5,36 @@
 """
 import json
 
-from . import book
+from . import book, i18n
 from .config import repo_root
 from .data import SYNTHETIC
+from .i18n import say
+
+# The sentences a notebook prints; the README's table (reference_table) and source_name stay English.
+i18n.messages({
+    "references.synthetic": "the synthetic set",
+    "references.real": "the real photos",
+    "references.book": "the book: {accuracy:.2f}",
+    "references.none": "No full run of notebook {notebook} on {data} is recorded yet ({book}).",
+    "references.runs_one": "1 full run",
+    "references.runs_many": "{count} full runs",
+    "references.expected": "{runs} on {data} ended at {validation} validation accuracy",
+    "references.expected_test": "{line} and {test} test accuracy",
+    "references.expected_book": "{line} ({book}, real photos).",
+    "references.seconds": "{seconds:.0f} s",
+    "references.minutes": "{minutes} min",
+    "references.hours": "{hours} h {minutes} min",
+    "references.no_date": "date not recorded",
+    "references.fit_runs": "{count} runs, ",
+    "references.fit_machine": "{time} on {machine}, {runs}{dates}",
+    "references.fit_time": "Recorded full runs of notebook {notebook} on {data}: model.fit took {times}.",
+    "references.digits.drawn": "the drawn digits",
+    "references.digits.book": "the book, on MNIST: {convnet:.3f} and {dense:.3f}",
+    "references.digits.none": "No full runs of notebook 01 on {data} are recorded yet ({book}).",
+    "references.digits.seeds_differ": "{convnet} and {dense}",
+    "references.digits.expected": "Recorded full runs on {data} ({seeds} seeds each), test accuracy: convnet "
+                                  "{convnet}, dense network {dense} ({book}).",
+})
 
 
 def runs_file():
@@ -31,6 +58,11 @@ def source_name(source):
     return "the synthetic set" if source == SYNTHETIC else "the real photos"
 
 
+def source_words(source):
+    """'the synthetic set' or 'the real photos' in the learner's language, for the sentences a notebook prints."""
+    return say("references.synthetic" if source == SYNTHETIC else "references.real")
+
+
 def reference_runs(notebook, source):
     """The full-profile records of a notebook ('04' or '06') at the book's schedule on this kind of data.
 
@@ -51,18 +83,18 @@ def span(values, digits=2):
 def expected_line(notebook, source):
     """One sentence: how the recorded full runs ended (validation, test), next to the book's figure."""
     runs = reference_runs(notebook, source)
-    name = source_name(source)
+    name = source_words(source)
     figure = book.FINAL_VAL_ACCURACY.get(notebook)
-    quoted = f"the book: {figure:.2f}" if figure is not None else ""
+    quoted = say("references.book", accuracy=figure) if figure is not None else ""
     if not runs:
-        return f"No full run of notebook {notebook} on {name} is recorded yet ({quoted})."
+        return say("references.none", notebook=notebook, data=name, book=quoted)
     val = [r["val_accuracy"][-1] for r in runs]
     test = [r["test"]["accuracy"] for r in runs if r.get("test")]
-    many = f"{len(runs)} full runs" if len(runs) > 1 else "1 full run"
-    line = f"{many} on {name} ended at {span(val)} validation accuracy"
+    many = say("references.runs_many", count=len(runs)) if len(runs) > 1 else say("references.runs_one")
+    line = say("references.expected", runs=many, data=name, validation=span(val))
     if test:
-        line += f" and {span(test)} test accuracy"
-    return f"{line} ({quoted}, real photos)." if quoted else f"{line}."
+        line = say("references.expected_test", line=line, test=span(test))
+    return say("references.expected_book", line=line, book=quoted) if quoted else f"{line}."
 
 
 def machines(runs):
@@ -101,11 +133,13 @@ def reference_table():
 
 
 def duration(seconds):
-    """'37 s', '13 min', '1 h 43 min': a fit's time as a learner reads it."""
+    """'37 s', '13 min', '1 h 43 min': a fit's time as a learner reads it (in the learner's language)."""
     if seconds < 90:
-        return f"{seconds:.0f} s"
+        return say("references.seconds", seconds=seconds)
     whole = round(seconds / 60)
-    return f"{whole} min" if whole < 90 else f"{whole // 60} h {whole % 60} min"
+    if whole < 90:
+        return say("references.minutes", minutes=whole)
+    return say("references.hours", hours=whole // 60, minutes=whole % 60)
 
 
 def fit_time_line(notebook, source):
@@ -123,13 +157,19 @@ def fit_time_line(notebook, source):
     parts = []
     for machine, group in groups.items():
         low, high = (duration(f(r["fit_seconds"] for r in group)) for f in (min, max))
-        dates = ", ".join(sorted({r.get("date") or "date not recorded" for r in group}))
-        runs_text = f"{len(group)} runs, " if len(group) > 1 else ""
-        parts.append(f"{low if low == high else f'{low}-{high}'} on {machine}, {runs_text}{dates}")
-    return f"Recorded full runs of notebook {notebook} on {source_name(source)}: model.fit took {'; '.join(parts)}."
+        dates = ", ".join(sorted({r.get("date") or say("references.no_date") for r in group}))
+        runs_text = say("references.fit_runs", count=len(group)) if len(group) > 1 else ""
+        parts.append(say("references.fit_machine", time=low if low == high else f"{low}-{high}", machine=machine,
+                         runs=runs_text, dates=dates))
+    return say("references.fit_time", notebook=notebook, data=source_words(source), times="; ".join(parts))
 
 
 DIGIT_SOURCES = {"drawn": "the drawn digits", "mnist": "MNIST"}
+
+
+def digit_words(source):
+    """The digits' name in the learner's language: 'the drawn digits'; 'MNIST' is a name in every language."""
+    return say("references.digits.drawn") if source == "drawn" else DIGIT_SOURCES.get(source, source)
 
 
 def digit_runs(source):
@@ -142,12 +182,13 @@ def digit_runs(source):
 def digits_expected_line(source):
     """One sentence: the test accuracies of notebook 01's recorded runs of both models, next to the book's."""
     runs = digit_runs(source)
-    quoted = (f"the book, on MNIST: {book.MNIST_TEST_ACCURACY['convnet']:.3f} and "
-              f"{book.MNIST_TEST_ACCURACY['dense']:.3f}")
-    name = DIGIT_SOURCES.get(source, source)
+    quoted = say("references.digits.book", convnet=book.MNIST_TEST_ACCURACY["convnet"],
+                 dense=book.MNIST_TEST_ACCURACY["dense"])
+    name = digit_words(source)
     if not runs["convnet"] or not runs["dense"]:
-        return f"No full runs of notebook 01 on {name} are recorded yet ({quoted})."
+        return say("references.digits.none", data=name, book=quoted)
     conv, dense = ([r["test"]["accuracy"] for r in runs[m]] for m in ("convnet", "dense"))
-    seeds = len(conv) if len(conv) == len(dense) else f"{len(conv)} and {len(dense)}"
-    return (f"Recorded full runs on {name} ({seeds} seeds each), test accuracy: convnet {span(conv, 4)}, "
-            f"dense network {span(dense, 4)} ({quoted}).")
+    seeds = len(conv) if len(conv) == len(dense) else say("references.digits.seeds_differ", convnet=len(conv),
+                                                          dense=len(dense))
+    return say("references.digits.expected", data=name, seeds=seeds, convnet=span(conv, 4), dense=span(dense, 4),
+               book=quoted)

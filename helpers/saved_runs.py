@@ -10,16 +10,60 @@ import errno
 import json
 import re
 import shutil
+import unicodedata
 import zipfile
 
-from . import book
+from . import book, i18n
 from .config import get_profile, models_dir
 from .files import replacing, sha256_file, write_json_atomic
+from .i18n import say
 
 # The notebook that trains each saved run, for messages when a run is missing.
 RUN_NOTEBOOKS = {1: "04_baseline_convnet.ipynb", 2: "06_dropout_and_augmentation.ipynb",
                  8: "08_modern_keras_pipeline.ipynb"}
 RUN_FILE = re.compile(r"^cats_and_dogs_small_(\d{1,3})\.(keras|history\.json|backup)$")
+
+# What a notebook prints or shows from here; models_report (the `status` command's lines) stays English.
+i18n.messages({
+    "saved_runs.some_notebook": "the notebook that trains it",
+    "saved_runs.disk_full": "the disk is full{free}",
+    "saved_runs.free": ", {megabytes:,.0f} MB free",
+    "saved_runs.write_problem": "Could not write {path} ({what}): free some space there (or set COURSE_MODELS_DIR to "
+                                "a folder on another disk), then run this cell again; nothing half-written was kept.",
+    "saved_runs.no_model": "No saved model {model}: save it first (the listing's model.save cell), then run this "
+                           "cell to record its run.",
+    "saved_runs.cut_short": "{model} is not a complete saved model ({size:,} bytes: cut short, for example by a full "
+                            "disk): free some space, run the listing's model.save cell again, then this cell.",
+    "saved_runs.fix": "run {notebook} again to train and save run {n} (or delete that file)",
+    "saved_runs.unreadable": "Could not read the saved record {path} ({error}): {fix}.",
+    "saved_runs.not_json": "The saved record {path} is damaged (not complete JSON: cut short or edited): {fix}.",
+    "saved_runs.damaged": "The saved record {path} is damaged ({damage}): {fix}.",
+    "saved_runs.again": "run {notebook} again to train and save both",
+    "saved_runs.no_record": "{model} has no record of its run ({record} is missing: the save was interrupted or the "
+                            "record deleted), so it is not used as run {n}: {again}.",
+    "saved_runs.model_missing": "{path} records run {n}, but its model {model} is missing: {again}.",
+    "saved_runs.why_old": "the record holds no size and SHA-256 of its model (saved by an older version of the "
+                          "course)",
+    "saved_runs.why_size": "the model file has {size:,} bytes, the record says {recorded:,}",
+    "saved_runs.why_contents": "same size, different contents (SHA-256)",
+    "saved_runs.mismatch": "{model} is not the model its record {record} describes ({why}): it was saved by another "
+                           "run, or its own record was never written; {again}.",
+    "saved_runs.missing_run": "No saved model {model} in {folder}: run {notebook} first (it trains the model and "
+                              "saves it with its history).",
+    "saved_runs.describe": "{epochs} epochs, batch {batch}, profile {profile}, data {source}",
+    "saved_runs.unknown": "unknown",
+    "saved_runs.table.run": "run",
+    "saved_runs.table.epochs": "epochs",
+    "saved_runs.table.val_last": "val acc (last)",
+    "saved_runs.table.val_best": "val acc (best)",
+    "saved_runs.table.test": "test acc",
+    "saved_runs.table.book": "book (real photos)",
+    "saved_runs.table.not_trained": "not trained: run {notebook}",
+    "saved_runs.table.not_usable": "not usable: run {notebook}",
+    "saved_runs.augmented": "dropout + data augmentation (notebook 06)",
+    "saved_runs.baseline": "baseline (notebook 04)",
+    "saved_runs.unmatched": "{what}, without a matching record: {problem}",
+})
 
 
 class RunRecordError(ValueError):
@@ -48,7 +92,7 @@ def data_source():
 
 def run_notebook(n):
     """The notebook that trains run n, for messages."""
-    return RUN_NOTEBOOKS.get(n, "the notebook that trains it")
+    return RUN_NOTEBOOKS.get(n) or say("saved_runs.some_notebook")
 
 
 def write_problem(err, path):
@@ -57,24 +101,21 @@ def write_problem(err, path):
     if code in (errno.ENOSPC, errno.EDQUOT):
         free = ""
         with contextlib.suppress(OSError):
-            free = f", {shutil.disk_usage(path.parent).free / 1e6:,.0f} MB free"
-        what = f"the disk is full{free}"
+            free = say("saved_runs.free", megabytes=shutil.disk_usage(path.parent).free / 1e6)
+        what = say("saved_runs.disk_full", free=free)
     else:
         what = err.strerror or str(err)
-    return (f"Could not write {path} ({what}): free some space there (or set COURSE_MODELS_DIR to a folder on "
-            "another disk), then run this cell again; nothing half-written was kept.")
+    return say("saved_runs.write_problem", path=path, what=what)
 
 
 def _fingerprint(n):
     """{'model_bytes', 'model_sha256'} of run n's saved model file; RunRecordError if it is missing or cut short."""
     model = model_path(n)
     if not model.is_file():
-        raise RunRecordError(f"No saved model {model}: save it first (the listing's model.save cell), then run this "
-                             "cell to record its run.")
+        raise RunRecordError(say("saved_runs.no_model", model=model))
     size = model.stat().st_size
     if model.suffix == ".keras" and not zipfile.is_zipfile(model):
-        raise RunRecordError(f"{model} is not a complete saved model ({size:,} bytes: cut short, for example by a "
-                             "full disk): free some space, run the listing's model.save cell again, then this cell.")
+        raise RunRecordError(say("saved_runs.cut_short", model=model, size=size))
     return {"model_bytes": size, "model_sha256": _model_hash(model)}
 
 
@@ -151,17 +192,16 @@ def load_record(n):
     path = history_path(n)
     if not path.exists():
         return None
-    fix = f"run {run_notebook(n)} again to train and save run {n} (or delete that file)"
+    fix = say("saved_runs.fix", notebook=run_notebook(n), n=n)
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except OSError as err:
-        raise RunRecordError(f"Could not read the saved record {path} ({err.strerror or err}): {fix}.") from None
+        raise RunRecordError(say("saved_runs.unreadable", path=path, error=err.strerror or err, fix=fix)) from None
     except (ValueError, RecursionError):  # JSONDecodeError, bad UTF-8, absurd nesting
-        raise RunRecordError(f"The saved record {path} is damaged (not complete JSON: cut short or edited): "
-                             f"{fix}.") from None
+        raise RunRecordError(say("saved_runs.not_json", path=path, fix=fix)) from None
     damage = record_damage(record)
     if damage:
-        raise RunRecordError(f"The saved record {path} is damaged ({damage}): {fix}.")
+        raise RunRecordError(say("saved_runs.damaged", path=path, damage=damage, fix=fix))
     return record
 
 
@@ -174,25 +214,23 @@ def run_problem(n):
         record = load_record(n)
     except RunRecordError as err:
         return str(err)
-    again = f"run {run_notebook(n)} again to train and save both"
+    again = say("saved_runs.again", notebook=run_notebook(n))
     if record is None:
         if not model.exists():
             return missing_run_message(n)
-        return (f"{model} has no record of its run ({path.name} is missing: the save was interrupted or the record "
-                f"deleted), so it is not used as run {n}: {again}.")
+        return say("saved_runs.no_record", model=model, record=path.name, n=n, again=again)
     if not model.is_file():
-        return f"{path} records run {n}, but its model {model.name} is missing: {again}."
+        return say("saved_runs.model_missing", path=path, n=n, model=model.name, again=again)
     size = model.stat().st_size
     if record["model"] != model.name or "model_sha256" not in record or "model_bytes" not in record:
-        why = "the record holds no size and SHA-256 of its model (saved by an older version of the course)"
+        why = say("saved_runs.why_old")
     elif record["model_bytes"] != size:
-        why = f"the model file has {size:,} bytes, the record says {record['model_bytes']:,}"
+        why = say("saved_runs.why_size", size=size, recorded=record["model_bytes"])
     elif record["model_sha256"] != _model_hash(model):
-        why = "same size, different contents (SHA-256)"
+        why = say("saved_runs.why_contents")
     else:
         return None
-    return (f"{model} is not the model its record {path.name} describes ({why}): it was saved by another run, or "
-            f"its own record was never written; {again}.")
+    return say("saved_runs.mismatch", model=model, record=path.name, why=why, again=again)
 
 
 def paired_record(n):
@@ -236,9 +274,7 @@ def save_model(model, n):
 
 def missing_run_message(n):
     """What to do when run n has not been trained yet."""
-    notebook = RUN_NOTEBOOKS.get(n, "the notebook that trains it")
-    return (f"No saved model {model_path(n).name} in {models_dir()}: run {notebook} first "
-            "(it trains the model and saves it with its history).")
+    return say("saved_runs.missing_run", model=model_path(n).name, folder=models_dir(), notebook=run_notebook(n))
 
 
 def load_model(n):
@@ -256,8 +292,8 @@ def describe_run(n):
     if problem:
         return problem
     record = load_record(n)
-    return (f"{record['epochs']} epochs, batch {record.get('batch_size', '?')}, "
-            f"profile {record['profile']}, data {record.get('source') or 'unknown'}")
+    return say("saved_runs.describe", epochs=record["epochs"], batch=record.get("batch_size", "?"),
+               profile=record["profile"], source=record.get("source") or say("saved_runs.unknown"))
 
 
 def book_reference(n):
@@ -267,14 +303,16 @@ def book_reference(n):
 
 def results_table(runs):
     """A text table of saved runs: epochs, last/best validation accuracy, test accuracy, the book's figure."""
-    header = ("run", "epochs", "val acc (last)", "val acc (best)", "test acc", "book (real photos)")
+    header = tuple(say(f"saved_runs.table.{column}")
+                   for column in ("run", "epochs", "val_last", "val_best", "test", "book"))
     rows, problems = [header], []
     for n, name in runs.items():
         problem = run_problem(n)
         if problem:
             missing = not model_path(n).exists() and not history_path(n).exists()
-            rows.append((name, "-", "-", "-", "-", f"{'not trained' if missing else 'not usable'}: "
-                                                   f"run {RUN_NOTEBOOKS.get(n, '?')}"))
+            rows.append((name, "-", "-", "-", "-", say("saved_runs.table.not_trained" if missing
+                                                       else "saved_runs.table.not_usable",
+                                                       notebook=RUN_NOTEBOOKS.get(n, "?"))))
             problems += [] if missing else [problem]
             continue
         record = load_record(n)
@@ -282,10 +320,15 @@ def results_table(runs):
         test = record.get("test", {}).get("accuracy")
         rows.append((name, str(record["epochs"]), f"{val[-1]:.3f}", f"{max(val):.3f}",
                      "-" if test is None else f"{test:.3f}", book_reference(n)))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = ["  ".join(f"{c:<{w}}" for c, w in zip(r, widths)).rstrip() for r in rows]
-    lines.insert(1, "-" * len(lines[0]))
+    widths = [max(text_width(r[i]) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(c + " " * (w - text_width(c)) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "-" * text_width(lines[0]))
     return "\n".join(lines + problems)
+
+
+def text_width(text):
+    """Columns a text takes in a fixed-width font: 2 for each wide character (Hangul, CJK), 1 for the others."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def find_trained_model():
@@ -294,13 +337,13 @@ def find_trained_model():
     A model whose record describes it comes first; a model without a matching record is still found (it is a
     model), but its description says what is wrong, and paired_record(n) gives no record for it.
     """
-    runs = ((2, "dropout + data augmentation (notebook 06)"), (1, "baseline (notebook 04)"))
+    runs = ((2, say("saved_runs.augmented")), (1, say("saved_runs.baseline")))
     for n, what in runs:
         if model_path(n).is_file() and run_problem(n) is None:
             return model_path(n), what
     for n, what in runs:
         if model_path(n).is_file():
-            return model_path(n), f"{what}, without a matching record: {run_problem(n)}"
+            return model_path(n), say("saved_runs.unmatched", what=what, problem=run_problem(n))
     return None, None
 
 

@@ -13,8 +13,9 @@ import statistics
 import time
 import warnings
 
-from . import transforms
+from . import i18n, transforms
 from .config import get_profile
+from .i18n import say
 
 # Training costs about three forward passes: the forward pass, the gradient with respect to the
 # activations and the gradient with respect to the weights, each as many multiply-adds.
@@ -26,6 +27,17 @@ AHEAD = 2
 # What Keras says when fit's default shuffle=True meets a tf.data dataset; steady_feed's passes are shuffled by
 # the iterator itself, so the warning would only confuse (steady_feed filters this one message, nothing else).
 TF_DATA_SHUFFLE_WARNING = r"`shuffle=True` was passed, but will be ignored since the data `x` was provided as a tf"
+
+i18n.messages({
+    "speed.quick_hint": QUICK_HINT,
+    "speed.seconds": "about {seconds} seconds",
+    "speed.minute": "about {minutes} minute",
+    "speed.minutes": "about {minutes} minutes",
+    "speed.estimate": "This fit ({epochs} epochs, {profile} profile) takes {duration} on this machine ({epoch_s:.0f} s "
+                      "per epoch after the first); it should end at {end}.",
+    "speed.estimate_update": "Update: this fit ({epochs} epochs, {profile} profile) takes {duration} on this machine "
+                             "({epoch_s:.0f} s per epoch after the first); it should end at {end}.",
+})
 
 
 # ---------------------------------------------------------------- FLOPs from the layer shapes
@@ -176,20 +188,19 @@ def _callback_class():
 def minutes(seconds):
     """'about 12 minutes', rounded to 5 from 10 minutes on; 'about 40 seconds' under a minute."""
     if seconds < 60:
-        return f"about {max(5, 5 * round(seconds / 5))} seconds"
+        return say("speed.seconds", seconds=max(5, 5 * round(seconds / 5)))
     whole = seconds / 60
     rounded = max(1, round(whole)) if whole < 10 else 5 * round(whole / 5)
-    return f"about {rounded} minute{'s' if rounded != 1 else ''}"
+    return say("speed.minutes" if rounded != 1 else "speed.minute", minutes=rounded)
 
 
 def estimate_message(estimate, profile=None, now=None, update=False):
     """The sentence the callback prints: how long the fit takes on this machine and when it ends."""
     end = time.localtime((time.time() if now is None else now) + estimate["remaining_s"])
     name = get_profile(profile).name
-    text = (f"{'Update: this' if update else 'This'} fit ({estimate['epochs']} epochs, {name} profile) takes "
-            f"{minutes(estimate['total_s'])} on this machine ({estimate['epoch_s']:.0f} s per epoch after the "
-            f"first); it should end at {time.strftime('%H:%M', end)}.")
-    return text if name == "quick" else f"{text} {QUICK_HINT}"
+    text = say("speed.estimate_update" if update else "speed.estimate", epochs=estimate["epochs"], profile=name,
+               duration=minutes(estimate["total_s"]), epoch_s=estimate["epoch_s"], end=time.strftime("%H:%M", end))
+    return text if name == "quick" else f"{text} {say('speed.quick_hint')}"
 
 
 class FitTimeEstimate(_callback_class()):

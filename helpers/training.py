@@ -8,9 +8,22 @@ import math
 import shutil
 from pathlib import Path
 
+from . import i18n
 from .config import IMAGE_SIZE, SEED, get_profile, models_dir, small_dataset_dir
 from .files import write_json_atomic
+from .i18n import say
 from .saved_runs import data_source, save_history, save_model, update_record
+
+i18n.messages({
+    "training.no_images": "No {split!r} images in {folder}: prepare the data first (run notebook 03_dataset.ipynb "
+                          "or `make data`).",
+    "training.chance": "validation accuracy {accuracy:.2f}: at chance, the model has not learned yet ({trained})",
+    "training.chance_profile": "{profile} profile",
+    "training.chance_epochs": "{profile} profile, {epochs} epochs",
+    "training.resuming": "Resuming the interrupted fit from epoch {epoch} of {epochs} (its backup in {folder}).",
+    "training.stale_backup": "A backup in {folder} was left by another fit (another profile, data, number of epochs "
+                             "or model) or cannot be read: removed, training starts from epoch 1.",
+})
 
 # Listing 5.11's augmentation, with shear_range as the angle the book meant: 0.2 radians is
 # 11.5 degrees, and ImageDataGenerator has read shear_range in degrees since Keras 2.1.3.
@@ -23,9 +36,7 @@ def split_dir(split, directory=None):
     root = Path(directory) if directory is not None else small_dataset_dir()
     folder = root / split
     if not folder.is_dir() or not any(folder.iterdir()):
-        raise FileNotFoundError(
-            f"No {split!r} images in {folder}: prepare the data first "
-            "(run notebook 03_dataset.ipynb or `make data`).")
+        raise FileNotFoundError(say("training.no_images", split=split, folder=folder))
     return folder
 
 
@@ -107,8 +118,9 @@ def chance_note(val_accuracy, profile_name, epochs):
     """One line saying the model is at chance (validation accuracy below CHANCE_BELOW), else None."""
     if not val_accuracy < CHANCE_BELOW:
         return None
-    trained = f"{profile_name} profile" + ("" if epochs is None else f", {epochs} epochs")
-    return f"validation accuracy {val_accuracy:.2f}: at chance, the model has not learned yet ({trained})"
+    trained = (say("training.chance_profile", profile=profile_name) if epochs is None
+               else say("training.chance_epochs", profile=profile_name, epochs=epochs))
+    return say("training.chance", accuracy=val_accuracy, trained=trained)
 
 
 # --------------------------------------------------------------------------- interrupted fits resume
@@ -162,13 +174,12 @@ def _resume_log_class():
             if saved is not None and saved.get("stamp") == self.stamp and 0 < done < (self.stamp["epochs"] or 0):
                 self.logs = {int(k): v for k, v in saved.get("logs", {}).items() if int(k) < done}
                 if len(self.logs) == done:
-                    self.out(f"Resuming the interrupted fit from epoch {done + 1} of {self.stamp['epochs']} "
-                             f"(its backup in {self.folder}).")
+                    self.out(say("training.resuming", epoch=done + 1, epochs=self.stamp["epochs"],
+                                 folder=self.folder))
                     return
             shutil.rmtree(self.folder, ignore_errors=True)
             self.logs = {}
-            self.out(f"A backup in {self.folder} was left by another fit (another profile, data, number of epochs "
-                     "or model) or cannot be read: removed, training starts from epoch 1.")
+            self.out(say("training.stale_backup", folder=self.folder))
 
         def _read_backup(self):
             """(this log, epochs BackupAndRestore finished) from the backup folder; (None, 0) if unreadable."""

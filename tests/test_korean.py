@@ -64,7 +64,7 @@ def test_korean_code_cells_are_the_english_ones_but_the_set_up(notebook):
 def test_korean_translation_keeps_code_links_maths_figures_and_tables(notebook):
     wrong = []
     for entry in entries(notebook):
-        if not entry.msgstr:
+        if not entry.msgstr or entry.msgctxt.endswith(korean.KOREAN_ONLY):
             continue
         for what, pattern in KEPT.items():
             if Counter(pattern.findall(entry.msgid)) != Counter(pattern.findall(entry.msgstr)):
@@ -134,3 +134,40 @@ def test_korean_language_is_chosen_by_course_lang_only(monkeypatch):
     monkeypatch.setenv("COURSE_LANG", "fr")
     with pytest.raises(ValueError, match="COURSE_LANG=en or COURSE_LANG=ko"):
         config.language()
+
+
+@pytest.mark.parametrize("number", list(korean.exercises.MODULES))
+def test_korean_solutions_notebook_is_a_fresh_build_and_checks_every_answer(number):
+    path = korean.solutions_path(number)
+    assert path.exists(), f"{path.relative_to(ROOT)} is missing: make ko"
+    book = nbformat.read(path, as_version=4)
+    assert korean.sources(book) == korean.sources(korean.korean_solutions(number)), f"{path.name} is stale: make ko"
+    with korean.i18n.speaking("ko"):
+        correct = korean.i18n.say("label.correct")
+    for ex in korean.exercises.catalog(number):
+        cell = next(c for c in book.cells if c.cell_type == "code" and ex.check_call() in c.source)
+        text = "".join(out.get("text", "") for out in cell.outputs)
+        assert f"[{ex.id}] {correct}: " in text, f"{path.name}: the stored check of {ex.id} is not a Korean 'correct'"
+
+
+KOREAN_NOTEBOOKS = sorted(korean.KOREAN.glob("*.ipynb")) + sorted(korean.KOREAN_SOLUTIONS.glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", KOREAN_NOTEBOOKS,
+                         ids=lambda p: p.name[:2] + ("s" if p.parent.name == "solutions" else ""))
+def test_korean_notebook_hygiene(path):
+    """The house rules of tests/test_notebook_hygiene.py hold for the Korean notebooks too."""
+    import test_notebook_hygiene
+
+    test_notebook_hygiene.test_notebook_hygiene(path)
+
+
+def test_korean_start_page_adds_the_common_misreadings_after_what_changed():
+    cells = nbformat.read(korean.KOREAN / "00_start_here.ipynb", as_version=4).cells
+    (at,) = [i for i, c in enumerate(cells) if c.cell_type == "markdown" and "## Keras 3에서 바뀐 점" in c.source]
+    after = cells[at + 1]
+    assert after.id.endswith("-ko") and after.source.startswith("## ")
+    for topic in ("MaxPooling2D", "Flatten", "fill_mode='reflect'", "fill_mode='wrap'", "ImageDataGenerator"):
+        assert topic in after.source, topic
+    english = nbformat.read(korean.NOTEBOOKS / "00_start_here.ipynb", as_version=4).cells
+    assert len(cells) == len(english) + 1  # the one Korean-only cell

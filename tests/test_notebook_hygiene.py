@@ -42,7 +42,7 @@ def test_notebook_hygiene(path):
     text = readable_text(nb)
     assert not ABSOLUTE_PATH.search(text), f"{path.name}: absolute path {ABSOLUTE_PATH.search(text).group(0)!r}"
     code = [c for c in nb.cells if c.cell_type == "code"]
-    problems = colab_cells.notebook_problems(nb, path.name, badge=False)
+    problems = colab_cells.notebook_problems(nb, path.name, badge=False, setup=colab_cells.setup_cell(path))
     assert not problems, (f"{path.name}: {'; '.join(problems)}: the set-up is the Colab cell, then "
                           "`import helpers` / `helpers.setup_notebook()` (run `python tools/colab_cells.py "
                           "notebooks/NN_x.ipynb`)")

@@ -23,6 +23,14 @@ BRANCH = "main"
 BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 COLAB_COMMENT = "# Colab only: fetch the course; does nothing elsewhere"
 SETUP_CELL = "import helpers\nhelpers.setup_notebook()"
+SETUP_CELL_KO = 'import helpers\nhelpers.setup_notebook(lang="ko")'  # the Korean edition's (notebooks/ko/)
+
+
+def setup_cell(path):
+    """The set-up cell a notebook at `path` has: the Korean one under notebooks/ko/."""
+    folder = Path(path).parent
+    return SETUP_CELL_KO if "ko" in (folder.name, folder.parent.name if folder.name == "solutions" else "") \
+        else SETUP_CELL
 COLAB_CELL_ID = "colab-fetch"  # a stable id: the same file every time
 README_NOTEBOOK = "00_start_here.ipynb"  # the notebook the README's badge opens
 
@@ -78,7 +86,7 @@ def _code_indices(nb):
     return [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
 
 
-def notebook_problems(nb, name, repository=REPOSITORY, badge=True):
+def notebook_problems(nb, name, repository=REPOSITORY, badge=True, setup=SETUP_CELL):
     """What a notebook lacks: the badge cell first (badge=True), then the Colab cell and the set-up cell, adjacent."""
     problems = []
     if badge and (not nb.cells or nb.cells[0].cell_type != "markdown"
@@ -87,7 +95,7 @@ def notebook_problems(nb, name, repository=REPOSITORY, badge=True):
     code = _code_indices(nb)
     if not code or nb.cells[code[0]].source != colab_cell(repository):
         problems.append("the first code cell is not colab_cells.colab_cell()")
-    if len(code) < 2 or code[1] != code[0] + 1 or nb.cells[code[1]].source != SETUP_CELL:
+    if len(code) < 2 or code[1] != code[0] + 1 or nb.cells[code[1]].source != setup:
         problems.append("the Colab cell is not followed by the set-up cell (colab_cells.SETUP_CELL)")
     return problems
 

@@ -1,14 +1,16 @@
 """Maintainers' tool: the Korean edition, notebooks/ko/, built from the English notebooks and i18n/ko/*.po.
 
     python tools/korean.py update   # add new English cells to the catalogs, mark changed ones fuzzy, drop deleted
-    python tools/korean.py build    # write notebooks/ko/NN_topic.ipynb from the English notebooks and the catalogs
+    python tools/korean.py build    # write notebooks/ko/ (and ko/solutions/, executed) from the English and catalogs
     python tools/korean.py check    # what is stale, untranslated or fuzzy; exit 1 if anything is
 
 One catalog per course notebook (`i18n/ko/NN_topic.po`, read and written with polib): one entry per markdown cell
 before the Exercises section, its context the cell's id, its msgid the English source, its msgstr the Korean.
 Figures quoted from the recorded runs (`<!--04-real.last-->0.760`, tools/run_figures.py) are kept in the catalogs
 by name only and rendered at build time, so a new run changes no translation. Code cells are copied byte for byte,
-except the set-up cell, which selects Korean (`helpers.setup_notebook(lang="ko")`).
+except the set-up cell, which selects Korean (`helpers.setup_notebook(lang="ko")`). The Exercises sections and the
+solutions notebooks are written from the exercise registry by tools/exercise_cells.py, in Korean: their texts, and
+every other run-time message, are in helpers/locale/ko.po (one entry per helpers.i18n key).
 """
 import difflib
 import re
@@ -21,14 +23,21 @@ import polib
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tools"))
+import colab_cells  # noqa: E402
+import exercise_cells  # noqa: E402
+import nbtools  # noqa: E402
 import run_figures  # noqa: E402
 
+from helpers import exercises, i18n  # noqa: E402
 from helpers.files import replacing  # noqa: E402
 
 NOTEBOOKS = REPO / "notebooks"
 CATALOGS = REPO / "i18n" / "ko"
 KOREAN = NOTEBOOKS / "ko"
+KOREAN_SOLUTIONS = KOREAN / "solutions"
 EXERCISES = "## Exercises"
+KOREAN_ONLY = "+ko"  # msgctxt "<cell id>+ko": a Korean-only cell after that English cell (msgid: ONLY_NOTE)
+ONLY_NOTE = "(Korean only: a cell of the Korean edition after cell {id})"
 BADGE = "open-in-colab"  # the Colab badge cell: written by the build (tools/colab_cells.py's badge), not translated
 SETUP = "helpers.setup_notebook()"
 SETUP_KO = 'helpers.setup_notebook(lang="ko")'
@@ -92,6 +101,9 @@ def update(notebook):
             changed += 1
         entry.msgctxt = cell.id
         entries.append(entry)
+        only = by_id.get(cell.id + KOREAN_ONLY)
+        if only is not None:
+            entries.append(only)
     removed = len(po) - len([e for e in po if e in entries])
     out = polib.POFile(wrapwidth=0)
     out.metadata = po.metadata or dict(HEADER)
@@ -104,7 +116,10 @@ def update(notebook):
 
 MESSAGES_PO = REPO / "helpers" / "locale" / "ko.po"
 # The modules that register run-time messages with helpers.i18n (imported before the catalog is compared).
-RUNTIME_MODULES = ["helpers.exercises"]
+RUNTIME_MODULES = ["helpers.exercises", "helpers", "helpers.plots", "helpers.conv_figures", "helpers.widgets.conv",
+                   "helpers.widgets.pool", "helpers.widgets.augment", "helpers.widgets.activations",
+                   "helpers.training", "helpers.references", "helpers.speed", "helpers.saved_runs",
+                   "helpers.predictions"]
 EXERCISE_FIELDS = ("title", "kind", "prompt", "hint", "explanation")
 
 
@@ -196,7 +211,9 @@ def problems(notebook):
             found.append(f"cell {cell.id}: untranslated")
         elif "fuzzy" in entry.flags:
             found.append(f"cell {cell.id}: fuzzy (check the translation, then remove the flag)")
-    extra = set(by_id) - {c.id for c in cells}
+    ids = {c.id for c in cells}
+    extra = {key for key in by_id if key not in ids and key.removesuffix(KOREAN_ONLY) not in ids}
+    found += [f"entry {key}: empty" for key in sorted(by_id) if key.endswith(KOREAN_ONLY) and not by_id[key].msgstr]
     found += [f"entry {key}: its cell is gone (python tools/korean.py update)" for key in sorted(extra)]
     return [f"{path.relative_to(REPO)}: {p}" for p in found]
 
@@ -221,6 +238,12 @@ def korean_notebook(notebook, runs=None):
     korean = {e.msgctxt: e.msgstr for e in load(catalog_path(notebook))}
     prose = {cell.id for cell in prose_cells(nb)}
     setups = 0
+    cells = []
+    for cell in nb.cells:
+        cells.append(cell)
+        if cell.id in prose and cell.id + KOREAN_ONLY in korean:
+            cells.append(nbformat.v4.new_markdown_cell(korean_links(korean[cell.id + KOREAN_ONLY]), id=f"{cell.id}-ko"))
+    nb.cells = cells
     for cell in nb.cells:
         if cell.id in prose:
             cell.source = run_figures.render(korean_links(korean[cell.id]), runs)
@@ -234,7 +257,40 @@ def korean_notebook(notebook, runs=None):
             setups += 1
     if setups != 1:
         raise ValueError(f"{notebook.name}: expected one set-up cell calling {SETUP}, found {setups}")
+    start = exercise_cells.section_start(nb.cells)
+    if start is not None:  # the Exercises section, written from the registry's Korean (helpers/locale/ko.po)
+        with i18n.speaking("ko"):
+            nb.cells = nb.cells[:start] + exercise_cells.section_cells(Path(notebook).name[:2])
     return nb
+
+
+def solutions_path(number):
+    """notebooks/ko/solutions/NN_topic_solutions.ipynb."""
+    return KOREAN_SOLUTIONS / exercise_cells.solutions_path(number).name
+
+
+def korean_solutions(number):
+    """The Korean solutions notebook of notebook `number` ('02'), without outputs: the registry's Korean texts."""
+    title = exercise_cells.notebook_title(number, KOREAN / exercises.MODULES[number].FILE)
+    setup = colab_cells.SETUP_CELL_KO
+    with i18n.speaking("ko"):
+        return nbformat.v4.new_notebook(cells=exercise_cells.solutions_cells(number, title=title, setup=setup))
+
+
+def sources(nb):
+    """A notebook's cells as (type, source) pairs: what a rebuild must reproduce (outputs come from running it)."""
+    return [(c.cell_type, c.source) for c in nb.cells]
+
+
+def build_solutions(execute=True):
+    """Write notebooks/ko/solutions/; execute (quick profile, Korean) those whose cells changed, to store checks."""
+    for number in exercises.MODULES:
+        path, book = solutions_path(number), korean_solutions(number)
+        if path.exists() and sources(nbformat.read(path, as_version=4)) == sources(book):
+            continue
+        nbtools.write(nbtools.strip(book), path)
+        if execute:
+            nbtools.refresh(path)
 
 
 def build(notebooks):
@@ -260,12 +316,16 @@ def main(argv):
         new, changed, removed = update_messages()
         print(f"{MESSAGES_PO.relative_to(REPO)}: {new} new, {changed} changed, {removed} removed")
         return 0
-    if command in ("build", "check"):
-        found = build(notebooks) if command == "build" else [p for nb in notebooks for p in problems(nb)]
-        for problem in found:
-            print(problem)
-        return 1 if found else 0
-    raise SystemExit(f"unknown command {command!r}: update, build or check")
+    if command == "check":
+        found = [p for nb in notebooks for p in problems(nb)] + message_problems()
+    elif command == "build":  # what can be built is; the rest is reported (run-time texts fall back to English)
+        found = build(notebooks) + message_problems()
+        build_solutions()
+    else:
+        raise SystemExit(f"unknown command {command!r}: update, build or check")
+    for problem in found:
+        print(problem)
+    return 1 if found else 0
 
 
 if __name__ == "__main__":

@@ -5,12 +5,23 @@ import ipywidgets as W
 import numpy as np
 from PIL import Image
 
-from .. import config, predictions
+from .. import config, i18n, predictions
 from .. import inspect_model as im
+from ..i18n import say
 from ..images import colorize
-from .render import image_view, set_image, tile_grid
+from .render import image_view, labelled, set_image, tile_grid
 
-NOISE = "noise (prepare the data to see photos)"
+NOISE = "noise (prepare the data to see photos)"  # the picture's name (its value) when no data is prepared
+
+i18n.messages({
+    "widgets.activations.image": "image",
+    "widgets.activations.layer": "layer",
+    "widgets.activations.channel": "channel",
+    "widgets.activations.noise": NOISE,
+    "widgets.activations.info": "<b>{layer}</b>, channel {channel} of {channels}: {height}x{width} activation, "
+                                "max {max:.3g}, {active:.0f}% of positions active",
+    "widgets.activations.blank": " <i>(blank: this channel does not fire on this image)</i>",
+})
 
 
 def images_per_class(n_per_class=2, split="test"):
@@ -49,11 +60,13 @@ class ActivationExplorer(W.VBox):
         self.model, self._extractor = model, im.activation_model(model)
         self.images = {NOISE: None} if self.fallback else images  # noise still shows how layers respond
         style, layout = {"description_width": "70px"}, W.Layout(width="340px")
-        self.image_picker = W.Dropdown(options=list(self.images), description="image", style=style, layout=layout)
-        self.layer_picker = W.Dropdown(options=self.names, value=layer or self.names[0], description="layer",
-                                       style=style, layout=layout)
-        self.channel_slider = W.IntSlider(value=0, min=0, max=1, description="channel", style=style,
-                                          layout=layout, continuous_update=False)
+        labels = [say("widgets.activations.noise") if name == NOISE else name for name in self.images]
+        self.image_picker = W.Dropdown(options=labelled(self.images, labels),
+                                       description=say("widgets.activations.image"), style=style, layout=layout)
+        self.layer_picker = W.Dropdown(options=self.names, value=layer or self.names[0],
+                                       description=say("widgets.activations.layer"), style=style, layout=layout)
+        self.channel_slider = W.IntSlider(value=0, min=0, max=1, description=say("widgets.activations.channel"),
+                                          style=style, layout=layout, continuous_update=False)
         self.view, self.info = image_view("act-view"), W.HTML()
         for widget, css in ((self.image_picker, "act-image"), (self.layer_picker, "act-layer"),
                             (self.channel_slider, "act-channel"), (self.info, "act-info")):
@@ -94,10 +107,9 @@ class ActivationExplorer(W.VBox):
         fmap = act[:, :, k]
         set_image(self.view, side_by_side(photo, fmap))
         active = float((fmap > 0).mean() * 100)
-        self.info.value = (f"<b>{layer}</b>, channel {k} of {act.shape[-1]}: "
-                           f"{fmap.shape[0]}x{fmap.shape[1]} activation, max {float(fmap.max()):.3g}, "
-                           f"{active:.0f}% of positions active"
-                           + (" <i>(blank: this channel does not fire on this image)</i>" if fmap.max() <= 0 else ""))
+        self.info.value = (say("widgets.activations.info", layer=layer, channel=k, channels=act.shape[-1],
+                               height=fmap.shape[0], width=fmap.shape[1], max=float(fmap.max()), active=active)
+                           + (say("widgets.activations.blank") if fmap.max() <= 0 else ""))
         self.activation = fmap
         self.state.update(image=self.image_picker.value, layer=layer, channel=k, activation=fmap,
                           photo=photo, shape=tuple(act.shape))

@@ -6,7 +6,8 @@ import numpy as np
 from PIL import Image
 from tensorflow.keras.preprocessing.image import ImageDataGenerator
 
-from .. import config, synthetic
+from .. import config, i18n, synthetic
+from ..i18n import say
 from ..images import load_generator_image
 from ..training import BOOK_AUGMENTATION
 from .render import tile_grid, to_png
@@ -20,6 +21,18 @@ CSS = {"image": "aug-image", "rotation_range": "aug-rotation", "width_shift_rang
        "height_shift_range": "aug-height-shift", "shear_range": "aug-shear", "zoom_range": "aug-zoom",
        "horizontal_flip": "aug-hflip", "fill_mode": "aug-fill-mode", "cval": "aug-cval",
        "brightness": "aug-brightness", "channel_shift_range": "aug-channel-shift", "n": "aug-count"}
+
+# The learner's texts; the controls named after ImageDataGenerator's arguments keep those names (they are code).
+i18n.messages({
+    "widgets.augment.image": "training image",
+    "widgets.augment.cval": "cval (constant)",
+    "widgets.augment.versions": "versions",
+    "widgets.augment.redraw": "new random draw",
+    "widgets.augment.generated": "generated image (prepare the data to pick a training photo)",
+    "widgets.augment.info": "Each tile is one random draw of the settings on the left. shear_range is in degrees "
+                            "(the book's 0.2 meant radians, about 11.5°).",
+    "widgets.augment.no_images": " No training images found: showing a generated image.",
+})
 
 
 def _fallback_image(seed):
@@ -93,7 +106,7 @@ def _controls(start, choices, n):
                              readout_format=fmt, style=style, layout=layout, continuous_update=False)
 
     controls = {
-        "image": W.Dropdown(options=choices, value=choices[0][1], description="training image",
+        "image": W.Dropdown(options=choices, value=choices[0][1], description=say("widgets.augment.image"),
                             style=style, layout=layout),
         "rotation_range": W.IntSlider(value=start["rotation_range"], min=0, max=180, step=5,
                                       description="rotation_range (°)", style=style, layout=layout,
@@ -106,12 +119,12 @@ def _controls(start, choices, n):
                                       style=style, layout=layout),
         "fill_mode": W.Dropdown(options=["nearest", "constant", "reflect", "wrap"],
                                 value=start["fill_mode"], description="fill_mode", style=style, layout=layout),
-        "cval": W.IntSlider(value=int(start["cval"]), min=0, max=255, description="cval (constant)",
+        "cval": W.IntSlider(value=int(start["cval"]), min=0, max=255, description=say("widgets.augment.cval"),
                             style=style, layout=layout, continuous_update=False),
         "brightness": fslider("brightness_range ±", 0.0, 0, 0.8, 0.05),
         "channel_shift_range": fslider("channel_shift_range", start["channel_shift_range"], 0, 100, 5, ".0f"),
-        "n": W.Dropdown(options=[4, 9, 16], value=n if n in (4, 9, 16) else 9, description="versions",
-                        style=style, layout=layout),
+        "n": W.Dropdown(options=[4, 9, 16], value=n if n in (4, 9, 16) else 9,
+                        description=say("widgets.augment.versions"), style=style, layout=layout),
     }
     for key, css in CSS.items():
         controls[key].add_class(css)
@@ -128,9 +141,9 @@ class AugmentationExplorer(W.VBox):
             else training_images(8, seed)
         self.fallback = not choices
         if self.fallback:
-            choices = [("generated image (prepare the data to pick a training photo)", "")]
+            choices = [(say("widgets.augment.generated"), "")]
         self.controls = _controls({**AUG_DEFAULTS, **(AUG_BOOK if book_settings else {})}, choices, n)
-        self.redraw = W.Button(description="new random draw", icon="refresh")
+        self.redraw = W.Button(description=say("widgets.augment.redraw"), icon="refresh")
         self.grid, self.code, self.info = W.Image(format="png"), W.HTML(), W.HTML()
         self.redraw.add_class("aug-redraw")
         self.grid.add_class("aug-grid")
@@ -169,10 +182,8 @@ class AugmentationExplorer(W.VBox):
         self.code.value = (f"<pre style='font-size:12px'>datagen = {call}\n"
                            f"# this preview: datagen.random_transform(x, seed={seed} + i)"
                            f" for i in range({len(images)})</pre>")
-        self.info.value = ("<small>Each tile is one random draw of the settings on the left. "
-                           "shear_range is in degrees (the book's 0.2 meant radians, about 11.5°)."
-                           + (" No training images found: showing a generated image." if self.fallback else "")
-                           + "</small>")
+        self.info.value = ("<small>" + say("widgets.augment.info")
+                           + (say("widgets.augment.no_images") if self.fallback else "") + "</small>")
         self.state.update(image=x, images=images, grid=canvas, kwargs=kwargs, call=call, path=path)
 
     def new_draw(self, _=None):

@@ -2,7 +2,8 @@
 import ipywidgets as W
 import numpy as np
 
-from .. import config, ops
+from .. import config, i18n, ops
+from ..i18n import say
 from ..images import colorize, load_gray
 from .render import (
     HIGHLIGHT,
@@ -14,6 +15,7 @@ from .render import (
     feature_scale,
     html_table,
     image_view,
+    labelled,
     outline,
     row,
     set_image,
@@ -33,6 +35,55 @@ KERNELS = {name: np.array(k, dtype=np.float64) for name, k in KERNELS.items()}
 CUSTOM = "custom (edit the grid)"
 STRIDES = (1, 3)  # slider range
 PATTERNS = ("edges", "checkerboard", "circle")
+PHOTO = "photo: "  # how a photo's name starts among the explorer's pictures
+
+i18n.messages({
+    "widgets.conv.picture": "picture",
+    "widgets.conv.kernel": "kernel",
+    "widgets.conv.padding": "padding",
+    "widgets.conv.stride": "stride",
+    "widgets.conv.step": "step",
+    "widgets.conv.kernel.identity": "identity",
+    "widgets.conv.kernel.horizontal_edge": "horizontal edge",
+    "widgets.conv.kernel.vertical_edge": "vertical edge",
+    "widgets.conv.kernel.sobel_x": "Sobel x",
+    "widgets.conv.kernel.sobel_y": "Sobel y",
+    "widgets.conv.kernel.blur": "blur",
+    "widgets.conv.kernel.sharpen": "sharpen",
+    "widgets.conv.kernel.custom": CUSTOM,
+    "widgets.conv.pattern.edges": "edges",
+    "widgets.conv.pattern.checkerboard": "checkerboard",
+    "widgets.conv.pattern.circle": "circle",
+    "widgets.conv.photo": "photo: {file}",
+    "widgets.conv.input_column": "input (red box: the window)",
+    "widgets.conv.feature_column": "feature map (box: this step's output)",
+    "widgets.conv.close_up_column": "window close up",
+    "widgets.conv.step_line": "step {step:,} of {steps:,}: output cell {cell}",
+    "widgets.conv.sum": "→ sum =",
+    "widgets.conv.shape": "<b>output shape {output}</b> from input {input}, 3x3 window, padding '{padding}'{extra}: "
+                          "{formula}",
+    "widgets.conv.zero_padding": " (blue border: zero padding)",
+    "widgets.conv.pads": "{size} (pads {before} before, {after} after)",
+})
+
+
+def _choice_key(prefix, name):
+    """The message key of a named choice: ('widgets.conv.kernel', 'Sobel x') -> 'widgets.conv.kernel.sobel_x'."""
+    return f"{prefix}.{name.lower().replace(' ', '_')}"
+
+
+def kernel_label(name):
+    """A kernel's name as the learner reads it (the kernel keeps its English name as its value)."""
+    key = "widgets.conv.kernel.custom" if name == CUSTOM else _choice_key("widgets.conv.kernel", name)
+    return say(key) if key in i18n.MESSAGES else name
+
+
+def picture_label(name):
+    """A picture's name as the learner reads it: a pattern or 'photo: cats/cat.1.jpg' in the learner's language."""
+    key = _choice_key("widgets.conv.pattern", name)
+    if key in i18n.MESSAGES:
+        return say(key)
+    return say("widgets.conv.photo", file=name[len(PHOTO):]) if name.startswith(PHOTO) else name
 
 
 def pattern(name, size=config.IMAGE_SIZE[0]):
@@ -57,7 +108,7 @@ def sample_images(n=3, split="train"):
         paths = data.sample_paths(split=split, n=n)
     except OSError:  # no split yet (FileNotFoundError) or an unreadable data folder: the patterns still work
         return {}
-    return {f"photo: {path.parent.name}/{path.name}": load_gray(path) for path in paths[:n]}
+    return {f"{PHOTO}{path.parent.name}/{path.name}": load_gray(path) for path in paths[:n]}
 
 
 def explorer_images(n_photos=3):
@@ -85,15 +136,16 @@ class ConvExplorer(W.VBox):
         self._listeners = []
         self._position = None
 
-        self.image_picker = W.Dropdown(options=list(images), value=image or next(iter(images)),
-                                       description="picture")
-        self.kernel_picker = W.Dropdown(options=list(KERNELS) + [CUSTOM], value=kernel,
-                                        description="kernel")
+        kernels = list(KERNELS) + [CUSTOM]
+        self.image_picker = W.Dropdown(options=labelled(images, map(picture_label, images)),
+                                       value=image or next(iter(images)), description=say("widgets.conv.picture"))
+        self.kernel_picker = W.Dropdown(options=labelled(kernels, map(kernel_label, kernels)), value=kernel,
+                                        description=say("widgets.conv.kernel"))
         self.padding_picker = W.Dropdown(options=list(ops.PADDINGS), value=padding,
-                                         description="padding")
-        self.stride_slider = W.IntSlider(value=stride, min=STRIDES[0], max=STRIDES[1], description="stride",
-                                         continuous_update=True)
-        self.step_slider = W.IntSlider(value=0, min=0, max=0, description="step",
+                                         description=say("widgets.conv.padding"))
+        self.stride_slider = W.IntSlider(value=stride, min=STRIDES[0], max=STRIDES[1],
+                                         description=say("widgets.conv.stride"), continuous_update=True)
+        self.step_slider = W.IntSlider(value=0, min=0, max=0, description=say("widgets.conv.step"),
                                        continuous_update=True, layout=W.Layout(width="420px"))
         start = KERNELS.get(kernel, KERNELS["identity"])
         self.kernel_cells = [W.FloatText(value=float(start.flat[n]), step=0.1,
@@ -115,9 +167,10 @@ class ConvExplorer(W.VBox):
         super().__init__([
             W.HBox([self.image_picker, self.kernel_picker, self.padding_picker]),
             W.HBox([self.stride_slider, self.step_slider]),
-            row([column("input (red box: the window)", self.input_view),
-                 column("feature map (box: this step's output)", self.feature_view, self.colorbar),
-                 column("window close up", self.zoom_view, W.HTML("<b>kernel</b>"), grid)]),
+            row([column(say("widgets.conv.input_column"), self.input_view),
+                 column(say("widgets.conv.feature_column"), self.feature_view, self.colorbar),
+                 column(say("widgets.conv.close_up_column"), self.zoom_view,
+                        W.HTML(f"<b>{say('widgets.conv.kernel')}</b>"), grid)]),
             self.step_label,
             self.shape_label,
         ])
@@ -279,7 +332,7 @@ def size_formula(shape, k, stride, padding):
             parts.append(f"⌊({n} − {k}) / {stride}⌋ + 1 = {out}")
         else:
             before, after = ops.same_padding(n, k, stride)
-            parts.append(f"⌈{n} / {stride}⌉ = {out} (pads {before} before, {after} after)")
+            parts.append(say("widgets.conv.pads", size=f"⌈{n} / {stride}⌉ = {out}", before=before, after=after))
     return "; ".join(parts)
 
 
@@ -314,17 +367,18 @@ def close_up(canvas, top, left, k, margin=3, cell=16):
 def step_text(patch, kernel, product, value, position, step, steps):
     """HTML for one step: patch x kernel (element-wise) = products, summed into one output value."""
     op = "<span style='font-size:20px;padding:0 8px;vertical-align:middle'>{}</span>"
-    return (f"<div>step {step + 1:,} of {steps:,}: output cell {tuple(int(v) for v in position)}</div>"
+    line = say("widgets.conv.step_line", step=step + 1, steps=steps, cell=tuple(int(v) for v in position))
+    return (f"<div>{line}</div>"
             f"<div>{html_table(patch)}{op.format('×')}{html_table(kernel)}{op.format('=')}"
-            f"{html_table(product, highlight=True)}{op.format('→ sum =')}"
+            f"{html_table(product, highlight=True)}{op.format(say('widgets.conv.sum'))}"
             f"<b style='font-family:monospace;vertical-align:middle'>{value:.3f}</b></div>")
 
 
 def shape_text(in_shape, out_shape, formula, padding, pad):
     """HTML for the output shape and the formula that gave it."""
-    extra = " (blue border: zero padding)" if padding == "same" else ""
-    return (f"<b>output shape {tuple(int(v) for v in out_shape)}</b> from input "
-            f"{tuple(int(v) for v in in_shape[:2])}, 3x3 window, padding '{padding}'{extra}: {formula}")
+    extra = say("widgets.conv.zero_padding") if padding == "same" else ""
+    return say("widgets.conv.shape", output=tuple(int(v) for v in out_shape), input=tuple(int(v) for v in in_shape[:2]),
+               padding=padding, extra=extra, formula=formula)
 
 
 def conv_explorer(image=None, kernel="Sobel x", stride=1, padding="valid", images=None):

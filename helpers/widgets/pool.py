@@ -2,13 +2,40 @@
 import ipywidgets as W
 import numpy as np
 
-from .. import ops
+from .. import i18n, ops
+from ..i18n import say
 from ..images import colorize
 from .conv import KERNELS, ConvExplorer, explorer_images, size_formula
-from .render import image_view, row, set_image, upscale
+from .render import image_view, labelled, row, set_image, upscale
 
 POOL_SIZES = (2, 4)
 POOL_STRIDES = (1, 4)
+
+i18n.messages({
+    "widgets.pool.size": "pool size",
+    "widgets.pool.stride": "stride",
+    "widgets.pool.mode": "mode",
+    "widgets.pool.padding": "padding",
+    "widgets.pool.mode.max": "max",
+    "widgets.pool.mode.avg": "avg",
+    "widgets.pool.relu": "ReLU first (as Conv2D(activation='relu'))",
+    "widgets.pool.output_column": "<b>pooled output (same colour scale)</b>",
+    "widgets.pool.title_max": "<b>feature map {shape}: max pooling keeps the maximum of each window (bright cells; "
+                              "the rest is dropped)</b>",
+    "widgets.pool.title_avg": "<b>feature map {shape}: avg pooling keeps the average of each window (every bright "
+                              "cell contributes)</b>",
+    "widgets.pool.shape": "<b>output shape {output}</b> from {input}, {size}x{size} windows, stride {stride}, "
+                          "padding '{padding}': {formula}",
+    "widgets.pool.kept_max": "{kept:,} of {total:,} values kept ({kept_share:.1f}%); {outputs:,} outputs, "
+                             "{output_share:.1f}% of the input's size",
+    "widgets.pool.kept_avg": "{kept:,} of {total:,} values inside a window ({kept_share:.1f}%); {outputs:,} outputs, "
+                             "{output_share:.1f}% of the input's size",
+})
+
+
+def mode_label(mode):
+    """A pooling mode as the learner reads it ('max' or 'avg' stays the value)."""
+    return say(f"widgets.pool.mode.{mode}")
 
 
 def default_feature_map():
@@ -35,13 +62,15 @@ class PoolExplorer(W.VBox):
         self._fixed = None if self.source else np.asarray(source, dtype=np.float64)
         if self._fixed is not None and self._fixed.ndim != 2:
             raise ValueError(f"the pooling explorer takes one 2D feature map, got shape {self._fixed.shape}")
-        self.size_slider = W.IntSlider(value=size, min=POOL_SIZES[0], max=POOL_SIZES[1], description="pool size")
+        self.size_slider = W.IntSlider(value=size, min=POOL_SIZES[0], max=POOL_SIZES[1],
+                                       description=say("widgets.pool.size"))
         self.stride_slider = W.IntSlider(value=stride, min=POOL_STRIDES[0], max=POOL_STRIDES[1],
-                                         description="stride")
-        self.mode_picker = W.Dropdown(options=list(ops.POOL_MODES), value=mode, description="mode")
-        self.padding_picker = W.Dropdown(options=list(ops.PADDINGS), value=padding, description="padding")
-        self.relu_box = W.Checkbox(value=relu, description="ReLU first (as Conv2D(activation='relu'))",
-                                   indent=False)
+                                         description=say("widgets.pool.stride"))
+        self.mode_picker = W.Dropdown(options=labelled(ops.POOL_MODES, map(mode_label, ops.POOL_MODES)), value=mode,
+                                      description=say("widgets.pool.mode"))
+        self.padding_picker = W.Dropdown(options=list(ops.PADDINGS), value=padding,
+                                         description=say("widgets.pool.padding"))
+        self.relu_box = W.Checkbox(value=relu, description=say("widgets.pool.relu"), indent=False)
         self.input_view = image_view("pool-input")
         self.output_view = image_view("pool-output")
         self.shape_label = W.HTML()
@@ -56,7 +85,7 @@ class PoolExplorer(W.VBox):
             W.HBox([self.size_slider, self.stride_slider]),
             W.HBox([self.mode_picker, self.padding_picker, self.relu_box]),
             row([W.VBox([self._input_title, self.input_view]),
-                 W.VBox([W.HTML("<b>pooled output (same colour scale)</b>"), self.output_view])]),
+                 W.VBox([W.HTML(say("widgets.pool.output_column")), self.output_view])]),
             self.shape_label,
             self.kept_label,
         ])
@@ -101,11 +130,9 @@ class PoolExplorer(W.VBox):
             idx = ops.pool_argmax(fmap, s["size"], s["stride"], s["padding"])
             self.kept = np.zeros(fmap.shape, dtype=bool)
             self.kept[idx[..., 0], idx[..., 1]] = True
-            what = "the maximum of each window (bright cells; the rest is dropped)"
         else:
             self.kept = np.outer(window_coverage(fmap.shape[0], s["size"], s["stride"], s["padding"]),
                                  window_coverage(fmap.shape[1], s["size"], s["stride"], s["padding"]))
-            what = "the average of each window (every bright cell contributes)"
         self.formula = size_formula(fmap.shape, s["size"], s["stride"], s["padding"])
         vmin, vmax = float(fmap.min()), float(fmap.max())
         shown = colorize(fmap, vmin, vmax)
@@ -116,14 +143,13 @@ class PoolExplorer(W.VBox):
             set_image(self.input_view, upscale(shown))
         with self.output_view.hold_sync():
             set_image(self.output_view, upscale(out))
-        self._input_title.value = f"<b>feature map {fmap.shape}: {s['mode']} pooling keeps {what}</b>"
-        self.shape_label.value = (f"<b>output shape {self.output.shape}</b> from {fmap.shape}, "
-                                  f"{s['size']}x{s['size']} windows, stride {s['stride']}, "
-                                  f"padding '{s['padding']}': {self.formula}")
-        share = "kept" if s["mode"] == "max" else "inside a window"
-        self.kept_label.value = (f"{n_kept:,} of {n_all:,} values {share} ({100 * n_kept / n_all:.1f}%); "
-                                 f"{self.output.size:,} outputs, {100 * self.output.size / n_all:.1f}% "
-                                 "of the input's size")
+        mode = "max" if s["mode"] == "max" else "avg"
+        self._input_title.value = say(f"widgets.pool.title_{mode}", shape=fmap.shape)
+        self.shape_label.value = say("widgets.pool.shape", output=self.output.shape, input=fmap.shape, size=s["size"],
+                                     stride=s["stride"], padding=s["padding"], formula=self.formula)
+        self.kept_label.value = say(f"widgets.pool.kept_{mode}", kept=n_kept, total=n_all,
+                                    kept_share=100 * n_kept / n_all, outputs=self.output.size,
+                                    output_share=100 * self.output.size / n_all)
 
 
 def pool_explorer(source=None, size=2, stride=2, mode="max", padding="valid", relu=True):

@@ -117,3 +117,9 @@ def html_table(values, fmt="{:.2f}", highlight=False):
     rows = "".join("<tr>" + "".join(f"<td style='{cell}'>{fmt.format(v)}</td>" for v in r) + "</tr>"
                    for r in np.asarray(values))
     return f"<table style='{style}'>{rows}</table>"
+
+
+def labelled(values, labels):
+    """A Dropdown's options: the values themselves when every label is its value, else (label, value) pairs."""
+    values, labels = list(values), list(labels)
+    return values if labels == values else list(zip(labels, values))

@@ -3,6 +3,8 @@ checked cells show what the stored notebook holds (the check nbval makes; `make 
 
 Notebooks with a widget scenario (conftest.WIDGET_SCENARIOS) are run and checked there, once.
 """
+import re
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -19,3 +21,17 @@ def test_notebook_runs_without_errors(lab, notebook):
     """Run all cells in the quick profile; every cell ran, none shows an error, checked cells as stored."""
     lab.open(notebook).run_all().check_run()
     lab.show_top()  # the screenshot taken at the end shows the set-up cell and its banner
+
+
+KOREAN = "ko/02_pooling.ipynb"  # the Korean edition's notebooks run the English code: one stands for them all
+
+
+def test_korean_notebook_runs_in_korean(lab):
+    """A Korean notebook runs like its English one, its prose, banner and exercise texts in Korean (Hangul shown)."""
+    lab.open(KOREAN).run_all().check_run()
+    text = lab.page.inner_text(".jp-NotebookPanel")
+    assert "최대 풀링" in text and "연습문제" in text, text[:500]
+    setup = next(c for c in lab.cell_outputs() if "setup_notebook(" in c["source"])
+    banner = "".join(str(out.get("text", "")) for out in setup["outputs"])
+    assert re.search("[가-힣]", banner), f"the banner is not in Korean: {banner!r}"
+    lab.show_top()  # the screenshot shows the Korean heading and banner

@@ -125,3 +125,20 @@ def test_book_shear_of_0_2_is_now_a_fraction_of_a_degree():
     expected = 129 * np.tan(np.radians([0.2, 11.5]))  # over the 130 rows measured
     assert moved[0.2] == pytest.approx(expected[0], abs=0.3)
     assert moved[11.5] == pytest.approx(expected[1], rel=0.1)
+
+
+def test_korean_labels_but_the_same_code_to_copy(monkeypatch):
+    monkeypatch.setenv("COURSE_LANG", "ko")
+    box = widgets.augmentation_explorer(n=4, seed=7)
+    texts = [box.controls[k].description for k in ("image", "cval", "n")] + [box.redraw.description, box.info.value]
+    texts.append(box.controls["image"].options[0][0])  # the generated image's name (no data prepared)
+    assert all(re.search("[가-힣]", text) for text in texts), texts
+    assert box.controls["rotation_range"].description == "rotation_range (°)"  # ImageDataGenerator's own names
+    assert not re.search("[가-힣]", box.code.value) and box.code.value.startswith("<pre style='font-size:12px'>datagen"
+                                                                                  " = ImageDataGenerator(")
+    monkeypatch.setenv("COURSE_LANG", "en")
+    box = widgets.augmentation_explorer(n=4, seed=7)
+    assert [box.controls[k].description for k in ("image", "cval", "n")] == ["training image", "cval (constant)",
+                                                                             "versions"]
+    assert box.info.value.startswith("<small>Each tile is one random draw") and box.redraw.description == (
+        "new random draw")

@@ -1,4 +1,5 @@
 """Profiles and paths: the book's numbers, the quick profile, environment variables."""
+import re
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +75,25 @@ def test_banner_names_profile_and_versions():
     line = helpers.banner()
     assert "Profile: quick" in line and tf.__version__ in line and keras.__version__ in line
     assert "not prepared yet" in line  # no data in this test's folder
+
+
+def test_korean_banner_under_course_lang_ko_and_the_same_english_line_otherwise(monkeypatch):
+    import keras
+    import tensorflow as tf
+
+    import helpers
+
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "1")
+    gpus = tf.config.list_physical_devices("GPU")
+    device = f"GPU x{len(gpus)}" if gpus else "CPU (oneDNN on)"
+    monkeypatch.setenv("COURSE_LANG", "en")
+    assert helpers.banner() == (
+        "Profile: quick (tiny data and 2 epochs, for tests and a first look) | data: not prepared yet (run notebook 03 "
+        f"or `make data`) | TensorFlow {tf.__version__}, Keras {keras.__version__} | device: {device}")
+    monkeypatch.setenv("COURSE_LANG", "ko")
+    line = helpers.banner()
+    assert line.startswith("프로필: quick (") and "`make data`" in line and f"Keras {keras.__version__}" in line
+    assert not re.search("[A-Za-z]{3,} [a-z]{3,}", line.replace("`make data`", "")), line  # no English prose left
 
 
 def test_class_folders_and_kaggle_names_convert_both_ways():

@@ -1,12 +1,15 @@
 """The convolution and pooling explorers, driven from Python: what they show must equal helpers.ops."""
 import io
 import itertools
+import re
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from helpers import ops, widgets
+
+HANGUL = re.compile("[가-힣]")
 
 
 def classes(widget):
@@ -235,3 +238,35 @@ def test_columns_are_spaced_by_a_grid_gap(explorer):
         rows = [child for child in box.children if isinstance(child, W.GridBox)]
         assert len(rows) == 1 and rows[0].layout.grid_gap == "12px"
         assert rows[0].layout.grid_template_columns == f"repeat({len(rows[0].children)}, max-content)"
+
+
+def test_korean_explorer_labels_and_the_same_english_ones_otherwise(monkeypatch):
+    """Under COURSE_LANG=ko the controls, choices and readouts are Korean; the values (and what is computed) are the
+    English names either way, and the English explorer is the one it always was."""
+    monkeypatch.setenv("COURSE_LANG", "en")
+    en = widgets.conv_explorer(image="circle", padding="same")
+    controls = (en.image_picker, en.kernel_picker, en.padding_picker, en.stride_slider, en.step_slider)
+    assert [c.description for c in controls] == ["picture", "kernel", "padding", "stride", "step"]
+    assert en.kernel_picker.options == (*widgets.KERNELS, widgets.CUSTOM)  # plain names, no (label, value) pairs
+    assert en.image_picker.options == widgets.PATTERNS  # no data prepared in tests: the patterns only
+    assert en.step_label.value.startswith("<div>step ")
+    assert en.shape_label.value.startswith("<b>output shape (150, 150)</b> from input (150, 150), 3x3 window, "
+                                           "padding 'same' (blue border: zero padding): ⌈150 / 1⌉ = 150 (pads 1 "
+                                           "before, 1 after)")
+    pool_en = widgets.pool_explorer(en)
+    assert pool_en.mode_picker.options == ops.POOL_MODES and pool_en.relu_box.description.startswith("ReLU first")
+    assert pool_en.kept_label.value.startswith("5,625 of 22,500 values kept (25.0%)")
+
+    monkeypatch.setenv("COURSE_LANG", "ko")
+    ko = widgets.conv_explorer(image="circle", padding="same")
+    pool_ko = widgets.pool_explorer(ko)
+    shown = [c.description for c in (ko.image_picker, ko.kernel_picker, ko.padding_picker, ko.stride_slider,
+                                     ko.step_slider, pool_ko.size_slider, pool_ko.mode_picker)]
+    shown += [ko.image_picker.label, ko.kernel_picker.label, pool_ko.mode_picker.label, ko.step_label.value,
+              ko.shape_label.value, pool_ko.kept_label.value, pool_ko._input_title.value]
+    assert all(HANGUL.search(text) for text in shown), shown
+    assert (ko.image_picker.value, ko.kernel_picker.value, pool_ko.mode_picker.value) == ("circle", "Sobel x", "max")
+    np.testing.assert_array_equal(ko.feature_map, en.feature_map)
+    assert "⌈150 / 1⌉ = 150" in ko.state["formula"]
+    ko.kernel_cells[0].value = 3.0  # an edited kernel is the custom one, under its Korean name
+    assert ko.kernel_picker.value == widgets.CUSTOM and HANGUL.search(ko.kernel_picker.label)

@@ -1,11 +1,13 @@
 """Still figures of notebooks 01-02: what they draw is checked against the arrays and shapes they show."""
+import re
+
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from helpers import conv_figures, ops, widgets
+from helpers import conv_figures, ops, plots, widgets
 
 
 def test_conv_still_uses_the_explorers_colour_scale_and_a_colour_bar():
@@ -47,4 +49,27 @@ def test_shrinking_figure_labels_layers_with_the_names_it_is_given_and_draws_dep
     assert len(polygons) == 2 * len(shapes)  # top and side of every box: the depth axis
     depth = [np.ptp(p.get_xy()[:, 1]) for p in polygons[1::2]]  # side faces: height + depth offset
     assert depth[1] - 148 > depth[0] - 150  # 32 channels drawn deeper than 3
+    plt.close(fig)
+
+
+def test_korean_figure_titles_and_the_same_english_ones_otherwise(monkeypatch):
+    monkeypatch.setenv("COURSE_LANG", "en")
+    state = widgets.conv_explorer(image="edges").state
+    fig = conv_figures.plot_conv_state(state)
+    assert [ax.get_title() for ax in fig.axes[:3]] == ["input (150, 150) (edges)", "kernel: Sobel x",
+                                                       "feature map (148, 148), stride 1, 'valid'"]
+    assert fig._suptitle.get_text() == (f"output cell {state['position']} = sum(window x kernel) = "
+                                        f"{state['value']:.3f};  size: ⌊(150 − 3) / 1⌋ + 1 = 148")
+    plt.close(fig)
+    fig = conv_figures.plot_shrinking([("input", (150, 150, 3)), ("Conv2D 1", (148, 148, 32))])
+    assert fig.axes[0].get_title() == ("height x width (to scale) x channels (depth, drawn on its own scale) after "
+                                       "each layer")
+    plt.close(fig)
+    monkeypatch.setenv("COURSE_LANG", "ko")
+    with matplotlib.rc_context():
+        plots.set_style()  # as the Korean notebooks' set-up cell does: a font with Hangul
+        fig = conv_figures.plot_conv_state(state)
+    titles = [ax.get_title() for ax in fig.axes[:3]] + [fig._suptitle.get_text()]
+    assert all(re.search("[가-힣]", title) for title in titles), titles
+    assert "⌊(150 − 3) / 1⌋ + 1 = 148" in titles[-1] and "(edges)" in titles[0]  # values stay as they are
     plt.close(fig)

@@ -1,4 +1,6 @@
 """Model inspection: activations, filter patterns, Grad-CAM and the test-split judgement."""
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -239,3 +241,21 @@ def test_pick_examples_takes_the_first_right_ones_of_each_class(monkeypatch):
     # fewer right than asked for: the first wrong ones fill up
     assert predictions.pick_examples(None, paths, labels, per_class=3, look_at=3) == ["c1", "c2", "c0",
                                                                                "d1", "d0", "d2"]
+
+
+def test_korean_activation_explorer_labels(monkeypatch):
+    from helpers import widgets
+
+    model = small_convnet(size=32)
+    monkeypatch.setenv("COURSE_LANG", "ko")
+    box = widgets.activation_explorer(model)
+    texts = [box.image_picker.description, box.layer_picker.description, box.channel_slider.description,
+             box.image_picker.label, box.info.value]
+    assert all(re.search("[가-힣]", text) for text in texts), texts
+    assert box.image_picker.value == widgets.activations.NOISE  # the value is the English name
+    monkeypatch.setenv("COURSE_LANG", "en")
+    box = widgets.activation_explorer(model)
+    assert [box.image_picker.description, box.layer_picker.description, box.channel_slider.description] == [
+        "image", "layer", "channel"]
+    assert box.image_picker.options == (widgets.activations.NOISE,) and box.info.value.startswith(
+        f"<b>{box.layer_picker.value}</b>, channel 0 of 4: 30x30 activation, max ")

@@ -171,3 +171,13 @@ def test_korean_start_page_adds_the_common_misreadings_after_what_changed():
         assert topic in after.source, topic
     english = nbformat.read(korean.NOTEBOOKS / "00_start_here.ipynb", as_version=4).cells
     assert len(cells) == len(english) + 1  # the one Korean-only cell
+
+
+def test_korean_notebooks_show_the_korean_figures_where_there_are_some():
+    variants = sorted(p.name for p in (ROOT / "assets" / "ko").glob("*.png"))
+    assert {"01_reference_digits.png", "04_reference_real.png", "06_reference_real.png"} <= set(variants)
+    assert all((ROOT / "assets" / name).exists() for name in variants), "assets/ko/ holds variants of assets/ only"
+    linked = "".join(c.source for path in sorted(korean.KOREAN.glob("*.ipynb"))
+                     for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+    for name in variants:
+        assert f"../../assets/ko/{name}" in linked and f"../../assets/{name})" not in linked, name

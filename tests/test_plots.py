@@ -1,4 +1,7 @@
 """Training-curve and image-grid plots: smoothing against a hand computation, lines against data."""
+import re
+import warnings
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -7,6 +10,8 @@ import numpy as np
 import pytest
 
 from helpers import plots
+
+HANGUL = re.compile("[가-힣]")
 
 HISTORY = {"accuracy": [0.5, 0.6, 0.7, 0.9], "val_accuracy": [0.5, 0.55, 0.6, 0.58],
            "loss": [0.7, 0.6, 0.5, 0.3], "val_loss": [0.7, 0.68, 0.66, 0.7]}
@@ -82,3 +87,48 @@ def test_smoothing_needs_enough_epochs():
     fig = plots.plot_history(long, smooth=True)
     assert len(fig.axes[0].lines) == 4  # raw and smoothed, training and validation
     plt.close(fig)
+
+
+def test_korean_figure_title_axes_and_legend_and_the_same_english_ones_otherwise(monkeypatch):
+    monkeypatch.setenv("COURSE_LANG", "en")
+    fig = plots.plot_history(HISTORY, smooth=True, title="baseline")
+    assert [ax.get_title() for ax in fig.axes] == ["training and validation accuracy", "training and validation loss"]
+    assert [(ax.get_xlabel(), ax.get_ylabel()) for ax in fig.axes] == [("epoch", "accuracy"), ("epoch", "loss")]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["training", "validation"]
+    assert fig._suptitle.get_text() == "baseline (4 epochs: too few to smooth, drawn raw)"
+    plt.close(fig)
+    monkeypatch.setenv("COURSE_LANG", "ko")
+    with matplotlib.rc_context():
+        plots.set_style()  # as the Korean notebooks' set-up cell does: a font with Hangul
+        fig = plots.plot_history(HISTORY, smooth=True, title="baseline")
+    texts = [ax.get_title() for ax in fig.axes] + [fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()]
+    texts += [t.get_text() for t in fig.legends[0].get_texts()] + [fig._suptitle.get_text()]
+    assert all(HANGUL.search(text) for text in texts), texts
+    assert fig._suptitle.get_text().startswith("baseline (")  # a title the notebook gives stays as it is given
+    plt.close(fig)
+
+
+def test_korean_figures_miss_no_glyph(monkeypatch):
+    """Under COURSE_LANG=ko the course style draws Hangul with NanumGothic and the rest (⌊, −, ×) with DejaVu Sans:
+    drawing raises no 'Glyph missing' warning (warnings are errors here); English keeps matplotlib's font."""
+    with matplotlib.rc_context():
+        monkeypatch.setenv("COURSE_LANG", "en")
+        family = list(plt.rcParams["font.family"])
+        plots.set_style()
+        assert list(plt.rcParams["font.family"]) == family
+    monkeypatch.setenv("COURSE_LANG", "ko")
+    long = {k: v * 3 for k, v in HISTORY.items()}
+    with matplotlib.rc_context(), warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plots.set_style()
+        assert plt.rcParams["font.family"][0] == "NanumGothic"
+        figures = [plots.plot_history(long, smooth=True, title="⌊(150 − 3) / 1⌋ + 1 = 148 × 32 → 훈련"),
+                   plots.plot_histories(HISTORY, long, smooth=False),
+                   plots.plot_confusion_matrix(np.array([[40, 10], [12, 38]])),
+                   plots.plot_image_sizes([(500, 374), (320, 480), (150, 150)]),
+                   *plots.plot_activation_grids({"conv2d": np.random.default_rng(0).random((12, 12, 8))},
+                                                max_channels=4)]
+        for fig in figures:
+            fig.canvas.draw()
+            assert HANGUL.search(fig.axes[0].get_title()), fig.axes[0].get_title()
+            plt.close(fig)

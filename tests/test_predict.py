@@ -465,3 +465,15 @@ def test_the_command_in_a_fresh_interpreter_prints_one_line_per_bad_file(tmp_pat
     ours = [line for line in done.stderr.splitlines() if str(tmp_path) in line]
     assert [line.split(": error: ")[0] for line in ours] == [str(p) for p in bad]
     assert "image too large to open safely (15,000 x 10,000" in ours[0] and "not numbers" in ours[1]
+
+
+def test_korean_errors_a_notebook_can_show(tmp_path, monkeypatch):
+    grey = keras.Sequential([keras.Input(shape=(28, 28, 1)), layers.Flatten(), layers.Dense(1, activation="sigmoid")])
+    monkeypatch.setenv("COURSE_LANG", "ko")
+    with pytest.raises(predictions.ModelError, match=r"[가-힣].*\(28, 28, 1\)|\(28, 28, 1\).*[가-힣]"):
+        predictions.predict_files([], model=grey)  # notebook 07 passes its own model
+    with pytest.raises(FileNotFoundError, match=r"[가-힣]"):
+        predictions.split_images("test", root=tmp_path)
+    monkeypatch.setenv("COURSE_LANG", "en")
+    with pytest.raises(FileNotFoundError, match=r"^No images in .*: prepare the data first \(notebook 03 or `make"):
+        predictions.split_images("test", root=tmp_path)

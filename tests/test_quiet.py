@@ -61,3 +61,19 @@ def test_setup_prints_only_the_banner_in_a_fresh_process(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stderr == "", done.stderr
     assert done.stdout.startswith("Profile: quick") and done.stdout.count("\n") == 1, done.stdout
+
+
+def test_korean_setup_prints_only_the_korean_banner_and_selects_a_hangul_font(tmp_path):
+    """The Korean notebooks' set-up cell in a new interpreter: the banner in Korean, NanumGothic for figures, and not a
+    word on stderr (koreanize_matplotlib's own DeprecationWarning included, shown here with -W default)."""
+    env = {**os.environ, "PYTHONPATH": str(config.repo_root()), "COURSE_DATA_DIR": str(tmp_path),
+           "COURSE_PROFILE": "quick", "COURSE_LANG": "en"}  # the set-up cell's lang="ko" decides
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    code = ('import helpers; helpers.setup_notebook(lang="ko"); import matplotlib; '
+            'print(matplotlib.rcParams["font.family"][0])')
+    done = subprocess.run([sys.executable, "-W", "default", "-c", code], env=env, capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == "", done.stderr
+    banner, font = done.stdout.splitlines()
+    assert banner.startswith("프로필: quick") and font == "NanumGothic", done.stdout

@@ -106,3 +106,20 @@ def test_fit_time_line_names_each_machine_its_times_and_dates(runs_file):
                     "16 cores, 2 runs, 2026-11-30; 13 min on AMD EPYC, 2 cores (CPU only), 2026-11-30.")
     assert references.fit_time_line("04", "synthetic") is None and references.fit_time_line("06", "kaggle") is None
     assert [references.duration(s) for s in (37.1, 783, 3435, 6200)] == ["37 s", "13 min", "57 min", "1 h 43 min"]
+
+
+def test_korean_expected_and_fit_time_lines_but_an_english_readme_table(runs_file, monkeypatch):
+    runs_file.write_text(json.dumps([{**record("04", "kaggle", 0.717, 0.684), "fit_seconds": 783},
+                                     {**record("04", "kaggle", 0.768, 0.729), "fit_seconds": 790, "seed": 2}]))
+    english = (references.expected_line("04", "kaggle"), references.fit_time_line("04", "kaggle"),
+               references.reference_table())
+    monkeypatch.setenv("COURSE_LANG", "ko")
+    expected, fit_time = references.expected_line("04", "kaggle"), references.fit_time_line("04", "kaggle")
+    assert re.search("[가-힣]", expected) and "0.72-0.77" in expected and "0.68-0.73" in expected, expected
+    assert re.search("[가-힣]", fit_time) and "13분" in fit_time and "CPU, 2 cores" in fit_time, fit_time
+    assert references.reference_table() == english[2]  # the README's table is English in both editions
+    assert references.source_name("kaggle") == "the real photos"  # and so is the name notebooks put in titles
+    monkeypatch.setenv("COURSE_LANG", "en")
+    assert english[:2] == (references.expected_line("04", "kaggle"), references.fit_time_line("04", "kaggle"))
+    assert english[0] == ("2 full runs on the real photos ended at 0.72-0.77 validation accuracy and 0.68-0.73 test "
+                          "accuracy (the book: 0.72, real photos).")

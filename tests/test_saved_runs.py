@@ -7,6 +7,7 @@ import io
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import textwrap
@@ -337,3 +338,19 @@ def test_photos_with_too_many_pixels_are_refused_from_their_header(tmp_path, mon
     split_files = [p.name for p in config.small_dataset_dir().rglob("*.jpg")]
     assert len(split_files) == 400 and "cat.201.jpg" not in split_files
     assert not (config.source_dir("kaggle") / "train" / "cat.201.jpg").exists()
+
+
+def test_korean_results_table_lines_up_and_runs_are_described_in_korean(monkeypatch):
+    saved_run(1)
+    english = saved_runs.results_table({1: "baseline", 2: "dropout"})
+    monkeypatch.setenv("COURSE_LANG", "ko")
+    table = saved_runs.results_table({1: "baseline", 2: "dropout"}).splitlines()
+    assert re.search("[가-힣]", table[0]) and re.search("[가-힣]", table[3])  # header, and "not trained" for run 2
+    assert table[1] == "-" * saved_runs.text_width(table[0])
+    header, row = table[0], table[2]  # the validation column starts at the same column (Hangul: two columns wide)
+    assert saved_runs.text_width(row[:row.index("0.710")]) == saved_runs.text_width(header[:header.index("검증")])
+    assert re.search("[가-힣]", saved_runs.describe_run(1)) and "quick" in saved_runs.describe_run(1)
+    assert re.search("[가-힣]", saved_runs.run_problem(2))
+    monkeypatch.setenv("COURSE_LANG", "en")
+    assert saved_runs.results_table({1: "baseline", 2: "dropout"}) == english
+    assert english.splitlines()[0].startswith("run       epochs  val acc (last)")

@@ -1,5 +1,7 @@
 """FLOPs from layer shapes; the optional speed-ups against Keras itself; the fit-time callback on a fake clock."""
 import hashlib
+import re
+import time
 import warnings
 
 import keras
@@ -259,3 +261,17 @@ def test_minutes_read_as_a_learner_says_them():
     assert [speed.minutes(s) for s in (12, 59, 61, 570, 1750, 3435)] == [
         "about 10 seconds", "about 60 seconds", "about 1 minute", "about 10 minutes", "about 30 minutes",
         "about 55 minutes"]
+
+
+def test_korean_fit_time_estimate(monkeypatch):
+    estimate = {"epochs": 10, "total_s": 230, "remaining_s": 160, "epoch_s": 20}
+    english = speed.estimate_message(estimate, "full", now=0)
+    monkeypatch.setenv("COURSE_LANG", "ko")
+    line = speed.estimate_message(estimate, "full", now=0)
+    assert re.search("[가-힣]", line) and "약 4분" in line and "full" in line and "`make lab PROFILE=quick`" in line
+    assert time.strftime("%H:%M", time.localtime(160)) in line  # the end time, as in English
+    assert re.search("[가-힣]", speed.estimate_message(estimate, "quick", now=0, update=True))
+    monkeypatch.setenv("COURSE_LANG", "en")
+    assert speed.estimate_message(estimate, "full", now=0) == english
+    assert english.startswith("This fit (10 epochs, full profile) takes about 4 minutes on this machine (20 s per "
+                              "epoch after the first); it should end at ") and english.endswith(speed.QUICK_HINT)

@@ -1,6 +1,7 @@
 """Generators, saved runs and evaluation on a tiny random split (one short epoch at most)."""
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -173,3 +174,16 @@ def test_chance_note_below_0_6_names_accuracy_profile_and_epochs():
 @pytest.mark.parametrize("val_accuracy", [0.6, 0.61, 0.864, 1.0])
 def test_chance_note_is_none_from_0_6(val_accuracy):
     assert training.chance_note(val_accuracy, "full", 100) is None
+
+
+def test_korean_chance_note_and_missing_split(monkeypatch):
+    monkeypatch.setenv("COURSE_LANG", "ko")
+    note = training.chance_note(0.5125, "quick", 2)
+    assert re.search("[가-힣]", note) and "0.51" in note and "quick" in note and ", 2 " in note
+    assert training.chance_note(0.7, "quick", 2) is None
+    with pytest.raises(FileNotFoundError, match=r"[가-힣]") as err:
+        training.make_generators(batch_size=4)
+    assert "`make data`" in str(err.value)
+    monkeypatch.setenv("COURSE_LANG", "en")
+    assert training.chance_note(0.5125, "quick", 2) == (
+        "validation accuracy 0.51: at chance, the model has not learned yet (quick profile, 2 epochs)")

@@ -87,9 +87,9 @@ test: $(STAMP)  ## Lint, unit tests, every notebook once: in a real browser (nbv
 	  $(call timed,test-notebooks); \
 	fi
 
-# Unit tests on every core (at most 4: each worker imports TensorFlow), a test file per worker at a time.
+# Unit tests on every core (at most 4: each worker imports TensorFlow); an idle worker takes tests from a busy one.
 test-unit: $(STAMP)  ## Unit tests and the notebook hygiene check, on every core
-	$(TEST_ENV) $(PY) -m pytest -q -n auto --maxprocesses 4 --dist loadfile -m "not browser and not real" tests
+	$(TEST_ENV) $(PY) -m pytest -q -n auto --maxprocesses 4 --dist worksteal -m "not browser and not real" tests
 
 # The Korean notebooks run the English code (tests/test_korean.py checks it): one of them stands for all.
 test-notebooks: $(STAMP)  ## Every notebook under nbval (quick profile, synthetic data)

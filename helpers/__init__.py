@@ -16,7 +16,7 @@ i18n.messages({
                    "device: {device}{onednn}",
     "banner.not_prepared": "not prepared yet (run notebook 03 or `make data`)",
     "banner.unknown": "unknown",
-    "banner.onednn": " (oneDNN on)",
+    "banner.onednn": "(oneDNN on)",
     **{f"banner.profile.{name}": profile.description for name, profile in config.PROFILES.items()},
 })
 
@@ -57,7 +57,7 @@ def banner():
     onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "")
     return say("banner.line", profile=profile.name, description=profile_description(profile), source=source,
                tensorflow=tf.__version__, keras=keras.__version__, device=device,
-               onednn=say("banner.onednn") if onednn == "1" and not gpus else "")
+               onednn=" " + say("banner.onednn") if onednn == "1" and not gpus else "")
 
 
 def profile_description(profile):

@@ -97,10 +97,11 @@ test-notebooks: $(STAMP)  ## Every notebook under nbval (quick profile, syntheti
 	$(TEST_ENV) $(PY) -m helpers data --source synthetic
 	$(TEST_ENV) $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=900 notebooks --ignore-glob="notebooks/ko/0[013-8]_*" --ignore=notebooks/ko/solutions
 
+# Each solutions notebook stands alone (no model or file from another): they run side by side.
 test-solutions: $(STAMP)  ## The solutions notebooks under nbval (what make test runs under nbval with a browser)
 	rm -rf build/test-models
 	$(TEST_ENV) $(PY) -m helpers data --source synthetic
-	$(TEST_ENV) $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=900 notebooks/solutions
+	$(TEST_ENV) $(PY) -m pytest -q --nbval-lax --nbval-current-env --nbval-cell-timeout=900 --numprocesses=auto --maxprocesses=4 --dist=loadfile notebooks/solutions
 
 # Chromium, and a font with Hangul so that the Korean notebook's screenshots show it (also where Chromium is there).
 browser-deps:  ## Install Chromium and a CJK font for the browser tests with apt-get (skips what is installed)

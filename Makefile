@@ -63,7 +63,11 @@ status: $(STAMP)  ## Show profile, data source, split counts and trained models
 COURSE_LANG ?= en
 LAB_DIR := $(if $(filter ko,$(COURSE_LANG)),notebooks/ko/,notebooks/)
 
-lab: setup data  ## Install, prepare data and open JupyterLab on notebooks/ (COURSE_LANG=ko: notebooks/ko/; LAB_ARGS)
+.PHONY: lang-check
+lang-check:
+	@case "$(COURSE_LANG)" in en|ko) ;; *) echo "lab: COURSE_LANG=$(COURSE_LANG) is not a course language: use COURSE_LANG=en or COURSE_LANG=ko"; exit 2;; esac
+
+lab: lang-check setup data  ## Install, prepare data and open JupyterLab on notebooks/ (COURSE_LANG=ko: notebooks/ko/; LAB_ARGS)
 	COURSE_PROFILE=$(PROFILE) COURSE_LANG=$(COURSE_LANG) $(VENV)/bin/jupyter lab $(LAB_DIR) $(ROOT_FLAG) $(LAB_ARGS)
 
 ko: $(STAMP)  ## Build notebooks/ko/ from the English notebooks and i18n/ko/*.po (tools/korean.py)

@@ -10,7 +10,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from helpers import book, references  # noqa: E402
+from helpers import book, plots, references  # noqa: E402
 
 OUT = REPO / "assets" / "01_reference_digits.png"
 COLOURS = {"convnet": "tab:blue", "dense": "tab:orange"}
@@ -37,9 +37,7 @@ def draw(source="drawn", out=OUT, lang="en"):
     names = {"convnet": words["convnet"], "dense": words["dense"]}
     data = DATA_KO.get(source, source) if lang == "ko" else references.DIGIT_SOURCES[source]
     if lang == "ko":
-        import koreanize_matplotlib  # noqa: F401  (Hangul: the NanumGothic font)
-
-        plt.rcParams["font.family"] = ["NanumGothic", "DejaVu Sans"]
+        plots.korean_fonts()  # Hangul: the NanumGothic font
     runs = references.digit_runs(source)
     fig, ax = plt.subplots(figsize=(7.5, 3.6), dpi=100)
     for row, model in enumerate(("dense", "convnet")):

@@ -80,6 +80,16 @@ def load(path):
     return po
 
 
+def english_changed(entry, english):
+    """Give an entry its new English, keeping the old as previous_msgid and marking it fuzzy; True if it changed."""
+    if entry.msgid == english:
+        return False
+    entry.previous_msgid, entry.msgid = entry.msgid, english
+    if "fuzzy" not in entry.flags:
+        entry.flags.append("fuzzy")
+    return True
+
+
 def update(notebook):
     """Bring a notebook's catalog in step with its English cells; return (new, changed, removed) counts."""
     nb = nbformat.read(notebook, as_version=4)
@@ -93,12 +103,8 @@ def update(notebook):
         if entry is None:
             entry = polib.POEntry(msgctxt=cell.id, msgid=english, msgstr="")
             new += 1
-        elif entry.msgid != english:
-            entry.previous_msgid = entry.msgid
-            entry.msgid = english
-            if "fuzzy" not in entry.flags:
-                entry.flags.append("fuzzy")
-            changed += 1
+        else:
+            changed += english_changed(entry, english)
         entry.msgctxt = cell.id
         entries.append(entry)
         only = by_id.get(cell.id + KOREAN_ONLY)
@@ -152,11 +158,8 @@ def merge(po, english):
         if entry is None:
             entry = polib.POEntry(msgctxt=key, msgid=text, msgstr="")
             new += 1
-        elif entry.msgid != text:
-            entry.previous_msgid, entry.msgid = entry.msgid, text
-            if "fuzzy" not in entry.flags:
-                entry.flags.append("fuzzy")
-            changed += 1
+        else:
+            changed += english_changed(entry, text)
         out.append(entry)
     return out, new, changed, len(set(by_key) - set(english))
 

@@ -1,6 +1,7 @@
 """Notebook 07's reference figures from a trained model's weights: what a trained convnet learned.
 
     python benchmarks/reference_figures_07.py WEIGHTS.npz [--data-dir build/ref-synthetic-data] [--assets assets]
+    python benchmarks/reference_figures_07.py WEIGHTS.npz --lang ko   # the Korean edition's: assets/ko/ (same pictures)
 
 WEIGHTS.npz holds the layer weights of notebook 06's dropout + augmentation model, saved with
 np.savez(path, *model.get_weights()) (as benchmarks/reference_runs.py saves them). The script
@@ -13,8 +14,10 @@ that split, and draws, with the same helpers and arguments as notebook 07 in the
     assets/07_filter_patterns.png  16 channels of each Conv2D, 40 gradient-ascent steps (section 2)
     assets/07_grad_cam.png         Grad-CAM of the first two test cats and dogs the model gets right (section 3)
 
-Each notebook figure is rendered at --dpi, the figures of one section are stacked into one image,
-reduced to a palette of --colours and written as PNG through a temporary file. Re-running overwrites the three files.
+With --lang ko the same figures carry Korean words (helpers' texts under COURSE_LANG=ko, the Grad-CAM row
+titles from ROW_TITLES) and go to assets/ko/. Each notebook figure is rendered at --dpi, the figures of one
+section are stacked into one image, reduced to a palette of --colours and written as PNG through a temporary
+file. Re-running overwrites the three files.
 Only synthetic pictures may go into assets/: the script refuses a split prepared from real photos.
 """
 import argparse
@@ -28,6 +31,20 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+
+# The Grad-CAM row titles, as notebook 07's cell writes them in English; the script is their only home.
+ROW_TITLES = {
+    "en": "{label}: P(dog)={prob:.2f}, says {says}",
+    "ko": "{label}: P(dog)={prob:.2f}, 예측 {says}",
+}
+CLASS_NAMES = {"en": {"cat": "cat", "dog": "dog"}, "ko": {"cat": "고양이", "dog": "강아지"}}
+
+
+def row_title(label, prob, lang="en"):
+    """A Grad-CAM row's title: the true class, P(dog) and the model's answer, in the edition's language."""
+    names = CLASS_NAMES[lang]
+    return ROW_TITLES[lang].format(label=names[label], prob=prob, says=names["dog" if prob >= 0.5 else "cat"])
 
 
 def stack_figures(figures, dpi, gap=12):
@@ -109,7 +126,7 @@ def pattern_figure(model, dpi, steps=40, n_channels=16):
     return stack_figures(figures, dpi)
 
 
-def grad_cam_figure(model, test_paths, test_labels, dpi):
+def grad_cam_figure(model, test_paths, test_labels, dpi, lang="en"):
     """Section 3: Grad-CAM of the first two test cats and the first two test dogs (notebook 07's cell)."""
     from helpers import inspect_model as im
     from helpers import plots, predictions
@@ -124,7 +141,7 @@ def grad_cam_figure(model, test_paths, test_labels, dpi):
         images.append(shown)
         heatmaps.append(heat)
         overlays.append(im.superimpose(shown, heat))
-        titles.append(f"{p.parent.name[:-1]}: P(dog)={prob:.2f}, says {'dog' if prob >= 0.5 else 'cat'}")
+        titles.append(row_title(p.parent.name[:-1], prob, lang))
     return stack_figures([plots.plot_grad_cams(images, heatmaps, overlays, titles)], dpi)
 
 
@@ -133,7 +150,8 @@ def main(argv=None):
     parser.add_argument("weights", help="np.savez file of notebook 06's model.get_weights()")
     parser.add_argument("--data-dir", default=str(REPO / "build" / "ref-synthetic-data"),
                         help="scratch data folder for the full profile's synthetic split")
-    parser.add_argument("--assets", default=str(REPO / "assets"), help="where the PNG files go")
+    parser.add_argument("--assets", help="where the PNG files go (default: assets/, or assets/ko/ with --lang ko)")
+    parser.add_argument("--lang", choices=("en", "ko"), default="en", help="the edition whose words the figures carry")
     parser.add_argument("--dpi", type=int, default=90, help="resolution of the rendered figures")
     parser.add_argument("--colours", type=int, default=256, help="palette size of the PNG files (0: full RGB)")
     args = parser.parse_args(argv)
@@ -142,6 +160,7 @@ def main(argv=None):
 
     os.environ["COURSE_PROFILE"] = "full"
     os.environ["COURSE_DATA_DIR"] = os.path.abspath(args.data_dir)
+    os.environ["COURSE_LANG"] = args.lang
     from helpers import config, data, models, plots, predictions, training
 
     print(f"Preparing the full profile's synthetic split in {config.data_dir()} ...", flush=True)
@@ -160,11 +179,11 @@ def main(argv=None):
               f"({score['images']} synthetic images, full profile)")
 
     test_paths, test_labels = predictions.split_images("test")
-    assets = Path(args.assets)
+    assets = Path(args.assets or REPO / "assets" / ("ko" if args.lang == "ko" else ""))
     figures = {
         "07_activations.png": lambda: activation_figure(model, test_paths[0], args.dpi),
         "07_filter_patterns.png": lambda: pattern_figure(model, args.dpi),
-        "07_grad_cam.png": lambda: grad_cam_figure(model, test_paths, test_labels, args.dpi),
+        "07_grad_cam.png": lambda: grad_cam_figure(model, test_paths, test_labels, args.dpi, args.lang),
     }
     for name, draw in figures.items():
         picture = draw()

@@ -142,6 +142,8 @@ def test_korean_solutions_notebook_is_a_fresh_build_and_checks_every_answer(numb
     assert path.exists(), f"{path.relative_to(ROOT)} is missing: make ko"
     book = nbformat.read(path, as_version=4)
     assert korean.sources(book) == korean.sources(korean.korean_solutions(number)), f"{path.name} is stale: make ko"
+    assert book.metadata.get(korean.DIGEST_KEY) == korean.messages_digest(), (
+        f"{path.name}: its stored checks were printed with other Korean texts than helpers/locale/ko.po's: make ko")
     with korean.i18n.speaking("ko"):
         correct = korean.i18n.say("label.correct")
     for ex in korean.exercises.catalog(number):
@@ -177,7 +179,30 @@ def test_korean_notebooks_show_the_korean_figures_where_there_are_some():
     variants = sorted(p.name for p in (ROOT / "assets" / "ko").glob("*.png"))
     assert {"01_reference_digits.png", "04_reference_real.png", "06_reference_real.png"} <= set(variants)
     assert all((ROOT / "assets" / name).exists() for name in variants), "assets/ko/ holds variants of assets/ only"
-    linked = "".join(c.source for path in sorted(korean.KOREAN.glob("*.ipynb"))
-                     for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
-    for name in variants:
+    cells = [c for path in sorted(korean.KOREAN.glob("*.ipynb")) for c in nbformat.read(path, as_version=4).cells
+             if c.cell_type == "markdown"]
+    linked = "".join(c.source for c in cells)
+    attached = {name for c in cells for name in c.get("attachments", {})}
+    for name in sorted(set(variants) - attached):  # an attached one (the course map): tests/test_course_map.py
         assert f"../../assets/ko/{name}" in linked and f"../../assets/{name})" not in linked, name
+
+
+def test_korean_update_follows_a_cell_id_jupyterlab_renewed(tmp_path, monkeypatch):
+    """A renewed cell id is matched by its English: translation and Korean-only cell move to the new id, none is lost."""
+    english = korean.NOTEBOOKS / "00_start_here.ipynb"
+    po = korean.load(korean.catalog_path(english))
+    only = next(e for e in po if e.msgctxt.endswith(korean.KOREAN_ONLY))
+    old_id = only.msgctxt[:-len(korean.KOREAN_ONLY)]
+    nb = nbformat.read(english, as_version=4)
+    next(c for c in nb.cells if c.id == old_id).id = "renewed-id"
+    copy = tmp_path / english.name
+    nbformat.write(nb, copy)
+    monkeypatch.setattr(korean, "CATALOGS", tmp_path / "i18n")
+    (tmp_path / "i18n").mkdir()
+    po.save(str(korean.catalog_path(copy)))
+    assert korean.update(copy) == (0, 0, 0)
+    moved = {e.msgctxt: e.msgstr for e in korean.load(korean.catalog_path(copy))}
+    assert old_id not in moved and old_id + korean.KOREAN_ONLY not in moved
+    assert moved["renewed-id"] == po.find(old_id, by="msgctxt").msgstr
+    assert moved["renewed-id" + korean.KOREAN_ONLY] == only.msgstr
+    assert korean.problems(copy) == []

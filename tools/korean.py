@@ -10,9 +10,13 @@ Figures quoted from the recorded runs (`<!--04-real.last-->0.760`, tools/run_fig
 by name only and rendered at build time, so a new run changes no translation. Code cells are copied byte for byte,
 except the set-up cell, which selects Korean (`helpers.setup_notebook(lang="ko")`). The Exercises sections and the
 solutions notebooks are written from the exercise registry by tools/exercise_cells.py, in Korean: their texts, and
-every other run-time message, are in helpers/locale/ko.po (one entry per helpers.i18n key).
+every other run-time message, are in helpers/locale/ko.po (one entry per helpers.i18n key). The course map's
+labels are in i18n/ko/course_map.po (msgctxt: the label's key, tools/course_map.py); notebook 00's map attachment
+is assets/ko/course_map.png, drawn from them by `python tools/korean.py map` (Chromium, as tools/course_map.py).
 """
+import base64
 import difflib
+import hashlib
 import re
 import sys
 from pathlib import Path
@@ -24,6 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tools"))
 import colab_cells  # noqa: E402
+import course_map  # noqa: E402
 import exercise_cells  # noqa: E402
 import nbtools  # noqa: E402
 import run_figures  # noqa: E402
@@ -35,6 +40,10 @@ NOTEBOOKS = REPO / "notebooks"
 CATALOGS = REPO / "i18n" / "ko"
 KOREAN = NOTEBOOKS / "ko"
 KOREAN_SOLUTIONS = KOREAN / "solutions"
+KOREAN_ASSETS = REPO / "assets" / "ko"  # Korean variants of assets/ files, by the same name
+MAP_PO = CATALOGS / "course_map.po"
+DIGEST_KEY = "korean_messages"  # a Korean solutions notebook's metadata: messages_digest() of its stored outputs
+MAP_SVG, MAP_PNG = KOREAN_ASSETS / "course_map.svg", KOREAN_ASSETS / "course_map.png"
 EXERCISES = "## Exercises"
 KOREAN_ONLY = "+ko"  # msgctxt "<cell id>+ko": a Korean-only cell after that English cell (msgid: ONLY_NOTE)
 ONLY_NOTE = "(Korean only: a cell of the Korean edition after cell {id})"
@@ -105,10 +114,11 @@ def update(notebook):
             new += 1
         else:
             changed += english_changed(entry, english)
+        only = by_id.get(entry.msgctxt + KOREAN_ONLY)  # a Korean-only cell follows its cell, also to a new id
         entry.msgctxt = cell.id
         entries.append(entry)
-        only = by_id.get(cell.id + KOREAN_ONLY)
         if only is not None:
+            only.msgctxt = cell.id + KOREAN_ONLY
             entries.append(only)
     removed = len(po) - len([e for e in po if e in entries])
     out = polib.POFile(wrapwidth=0)
@@ -151,7 +161,7 @@ def merge(po, english):
     new (untranslated); entries of keys that are gone are dropped. Returns (catalog, new, changed, removed)."""
     by_key = {e.msgctxt: e for e in po}
     out = polib.POFile(wrapwidth=0)
-    out.metadata = po.metadata or dict(HEADER)
+    out.header, out.metadata = po.header, po.metadata or dict(HEADER)
     new = changed = 0
     for key, text in english.items():
         entry = by_key.get(key)
@@ -164,20 +174,30 @@ def merge(po, english):
     return out, new, changed, len(set(by_key) - set(english))
 
 
-def update_messages():
-    """Bring helpers/locale/ko.po in step with the English run-time texts; (new, changed, removed)."""
-    po, *counts = merge(load(MESSAGES_PO), english_messages())
-    with replacing(MESSAGES_PO) as tmp:
+def update_keyed(path, english):
+    """Bring a catalog keyed by msgctxt in step with {key: English}; (new, changed, removed)."""
+    po, *counts = merge(load(path), english)
+    with replacing(path) as tmp:
         po.save(str(tmp))
     return counts
 
 
-def message_problems():
-    """What is stale, untranslated, fuzzy or left over in helpers/locale/ko.po."""
-    if not MESSAGES_PO.exists():
-        return [f"{MESSAGES_PO.relative_to(REPO)} is missing: python tools/korean.py update"]
-    english, found = english_messages(), []
-    for entry in load(MESSAGES_PO):
+def update_messages():
+    """Bring helpers/locale/ko.po in step with the English run-time texts; (new, changed, removed)."""
+    return update_keyed(MESSAGES_PO, english_messages())
+
+
+def update_map():
+    """Bring i18n/ko/course_map.po in step with the English course map's labels; (new, changed, removed)."""
+    return update_keyed(MAP_PO, course_map.labels())
+
+
+def keyed_problems(path, english):
+    """What is stale, untranslated, fuzzy or left over in a catalog keyed by msgctxt, against {key: English}."""
+    if not path.exists():
+        return [f"{path.relative_to(REPO)} is missing: python tools/korean.py update"]
+    found = []
+    for entry in load(path):
         if entry.msgctxt not in english:
             found.append(f"{entry.msgctxt}: its English is gone (python tools/korean.py update)")
         elif entry.msgid != english[entry.msgctxt]:
@@ -187,9 +207,34 @@ def message_problems():
             found.append(f"{entry.msgctxt}: untranslated")
         elif "fuzzy" in entry.flags:
             found.append(f"{entry.msgctxt}: fuzzy (check the translation, then remove the flag)")
-    missing = set(english) - {e.msgctxt for e in load(MESSAGES_PO)}
+    missing = set(english) - {e.msgctxt for e in load(path)}
     found += [f"{key}: no entry (python tools/korean.py update)" for key in sorted(missing)]
-    return [f"{MESSAGES_PO.relative_to(REPO)}: {p}" for p in found]
+    return [f"{path.relative_to(REPO)}: {p}" for p in found]
+
+
+def message_problems():
+    """What is stale, untranslated, fuzzy or left over in helpers/locale/ko.po."""
+    return keyed_problems(MESSAGES_PO, english_messages())
+
+
+def map_problems():
+    """What is stale, untranslated, fuzzy or left over in i18n/ko/course_map.po, the course map's labels."""
+    return keyed_problems(MAP_PO, course_map.labels())
+
+
+def korean_map():
+    """The Korean course map's SVG: the English map with the catalog's labels; ValueError while it has problems."""
+    trouble = map_problems()
+    if trouble:
+        raise ValueError("\n".join(trouble))
+    return course_map.relabeled({e.msgctxt: e.msgstr for e in load(MAP_PO)}, course_map.KOREAN_FONTS)
+
+
+def draw_map():
+    """Write assets/ko/course_map.svg from the English map and the catalog; draw it into assets/ko/course_map.png."""
+    with replacing(MAP_SVG) as tmp:
+        tmp.write_text(korean_map(), encoding="utf-8")
+    course_map.render(MAP_SVG, MAP_PNG)
 
 
 def problems(notebook):
@@ -225,10 +270,17 @@ def korean_links(text):
     """Links as seen from notebooks/ko/: one folder further up, an asset's Korean variant where assets/ko/ has one."""
     def target(m):
         path = m.group(1)
-        if path.startswith("../assets/") and (REPO / "assets" / "ko" / path[len("../assets/"):]).exists():
+        if path.startswith("../assets/") and (KOREAN_ASSETS / path[len("../assets/"):]).exists():
             path = "../assets/ko/" + path[len("../assets/"):]
         return f"](../{path})"
     return re.sub(r"\]\((\.\./[^)\s]+)\)", target, text)
+
+
+def korean_attachments(cell):
+    """Give a markdown cell's PNG attachments their Korean variant where assets/ko/ has one (the course map)."""
+    for name, bundle in cell.get("attachments", {}).items():
+        if "image/png" in bundle and (KOREAN_ASSETS / name).exists():
+            bundle["image/png"] = base64.b64encode((KOREAN_ASSETS / name).read_bytes()).decode()
 
 
 def korean_notebook(notebook, runs=None):
@@ -258,6 +310,8 @@ def korean_notebook(notebook, runs=None):
         elif cell.cell_type == "code" and SETUP in cell.source.splitlines():
             cell.source = cell.source.replace(SETUP, SETUP_KO)
             setups += 1
+        if cell.cell_type == "markdown":
+            korean_attachments(cell)
     if setups != 1:
         raise ValueError(f"{notebook.name}: expected one set-up cell calling {SETUP}, found {setups}")
     start = exercise_cells.section_start(nb.cells)
@@ -285,12 +339,22 @@ def sources(nb):
     return [(c.cell_type, c.source) for c in nb.cells]
 
 
+def messages_digest():
+    """A digest of helpers/locale/ko.po's Korean texts: the stored checks of a Korean solutions notebook print them."""
+    texts = sorted((e.msgctxt, e.msgstr) for e in load(MESSAGES_PO))
+    return hashlib.sha256(repr(texts).encode("utf-8")).hexdigest()[:16]
+
+
 def build_solutions(execute=True):
-    """Write notebooks/ko/solutions/; execute (quick profile, Korean) those whose cells changed, to store checks."""
+    """Write notebooks/ko/solutions/; execute (quick profile, Korean) those whose cells or Korean texts changed."""
+    digest = messages_digest()
     for number in exercises.MODULES:
         path, book = solutions_path(number), korean_solutions(number)
-        if path.exists() and sources(nbformat.read(path, as_version=4)) == sources(book):
-            continue
+        if path.exists():
+            stored = nbformat.read(path, as_version=4)
+            if sources(stored) == sources(book) and stored.metadata.get(DIGEST_KEY) == digest:
+                continue
+        book.metadata[DIGEST_KEY] = digest  # the texts its stored outputs were made with
         nbtools.write(nbtools.strip(book), path)
         if execute:
             nbtools.refresh(path)
@@ -316,16 +380,21 @@ def main(argv):
         for notebook in notebooks:
             new, changed, removed = update(notebook)
             print(f"{catalog_path(notebook).relative_to(REPO)}: {new} new, {changed} changed, {removed} removed")
-        new, changed, removed = update_messages()
-        print(f"{MESSAGES_PO.relative_to(REPO)}: {new} new, {changed} changed, {removed} removed")
+        for path, (new, changed, removed) in ((MESSAGES_PO, update_messages()), (MAP_PO, update_map())):
+            print(f"{path.relative_to(REPO)}: {new} new, {changed} changed, {removed} removed")
         return 0
     if command == "check":
-        found = [p for nb in notebooks for p in problems(nb)] + message_problems()
+        found = [p for nb in notebooks for p in problems(nb)] + message_problems() + map_problems()
     elif command == "build":  # what can be built is; the rest is reported (run-time texts fall back to English)
-        found = build(notebooks) + message_problems()
+        found = build(notebooks) + message_problems() + map_problems()
         build_solutions()
+    elif command == "map":  # the Korean course map (needs Chromium); `build` then attaches it to notebook 00
+        found = map_problems()
+        if not found:
+            draw_map()
+            print(f"{MAP_PNG.relative_to(REPO)} drawn from {MAP_SVG.relative_to(REPO)}: now make ko")
     else:
-        raise SystemExit(f"unknown command {command!r}: update, build or check")
+        raise SystemExit(f"unknown command {command!r}: update, build, check or map")
     for problem in found:
         print(problem)
     return 1 if found else 0

@@ -150,6 +150,8 @@ def test_korean_solutions_notebook_is_a_fresh_build_and_checks_every_answer(numb
         cell = next(c for c in book.cells if c.cell_type == "code" and ex.check_call() in c.source)
         text = "".join(out.get("text", "") for out in cell.outputs)
         assert f"[{ex.id}] {correct}: " in text, f"{path.name}: the stored check of {ex.id} is not a Korean 'correct'"
+    outputs = [str(out) for c in book.cells if c.cell_type == "code" for out in c.outputs]
+    assert not [o for o in outputs if "Glyph" in o], f"{path.name}: a figure misses glyphs (Hangul font?)"
 
 
 KOREAN_NOTEBOOKS = sorted(korean.KOREAN.glob("*.ipynb")) + sorted(korean.KOREAN_SOLUTIONS.glob("*.ipynb"))
@@ -188,7 +190,7 @@ def test_korean_notebooks_show_the_korean_figures_where_there_are_some():
 
 
 def test_korean_update_follows_a_cell_id_jupyterlab_renewed(tmp_path, monkeypatch):
-    """A renewed cell id is matched by its English: translation and Korean-only cell move to the new id, none is lost."""
+    """A renewed cell id is matched by its English: the translation and Korean-only cell move to the new id."""
     english = korean.NOTEBOOKS / "00_start_here.ipynb"
     po = korean.load(korean.catalog_path(english))
     only = next(e for e in po if e.msgctxt.endswith(korean.KOREAN_ONLY))

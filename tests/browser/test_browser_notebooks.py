@@ -34,4 +34,6 @@ def test_korean_notebook_runs_in_korean(lab):
     setup = next(c for c in lab.cell_outputs() if "setup_notebook(" in c["source"])
     banner = "".join(str(out.get("text", "")) for out in setup["outputs"])
     assert re.search("[가-힣]", banner), f"the banner is not in Korean: {banner!r}"
+    glyphs = [c["source"][:60] for c in lab.cell_outputs() for out in c["outputs"] if "Glyph" in str(out)]
+    assert not glyphs, f"matplotlib misses glyphs (no Hangul font?) in the cells starting {glyphs}"
     lab.show_top()  # the screenshot shows the Korean heading and banner

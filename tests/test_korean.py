@@ -208,3 +208,14 @@ def test_korean_update_follows_a_cell_id_jupyterlab_renewed(tmp_path, monkeypatc
     assert moved["renewed-id"] == po.find(old_id, by="msgctxt").msgstr
     assert moved["renewed-id" + korean.KOREAN_ONLY] == only.msgstr
     assert korean.problems(copy) == []
+
+
+def test_korean_reference_grad_cam_titles_say_the_classes_in_korean():
+    """Notebook 07's reference Grad-CAM rows: the notebook's English title, and the Korean edition's."""
+    sys.path.insert(0, str(ROOT))
+    from benchmarks import reference_figures_07 as figures
+
+    assert figures.row_title("cat", 0.02) == "cat: P(dog)=0.02, says cat"
+    assert figures.row_title("dog", 0.956) == "dog: P(dog)=0.96, says dog"
+    assert figures.row_title("dog", 0.956, "ko") == "강아지: P(dog)=0.96, 예측 강아지"
+    assert figures.row_title("cat", 0.5, "ko") == "고양이: P(dog)=0.50, 예측 강아지"

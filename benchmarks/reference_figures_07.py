@@ -1,10 +1,11 @@
 """Notebook 07's reference figures from a trained model's weights: what a trained convnet learned.
 
-    python benchmarks/reference_figures_07.py WEIGHTS.npz [--data-dir build/ref-synthetic-data] [--assets assets]
-    python benchmarks/reference_figures_07.py WEIGHTS.npz --lang ko   # the Korean edition's: assets/ko/ (same pictures)
+    python benchmarks/reference_figures_07.py MODEL [--data-dir build/ref-synthetic-data] [--assets assets]
+    python benchmarks/reference_figures_07.py MODEL --lang ko   # the Korean edition's: assets/ko/ (same pictures)
 
-WEIGHTS.npz holds the layer weights of notebook 06's dropout + augmentation model, saved with
-np.savez(path, *model.get_weights()) (as benchmarks/reference_runs.py saves them). The script
+MODEL is notebook 06's trained dropout + augmentation model as the notebook saves it
+(models/cats_and_dogs_small_2.keras), or its layer weights saved with np.savez(path, *model.get_weights()) (as
+benchmarks/reference_runs.py saves them). The script
 prepares the full profile's synthetic split in a scratch data folder (drawn from config.SEED, so the
 same pictures as a learner's `make data`; a few minutes the first time, nothing to do after), loads
 the weights into helpers.models.build_dropout_model(), prints its validation and test accuracy on
@@ -86,15 +87,24 @@ def save_png(image, path, colours=256):
     return path.stat().st_size
 
 
-def load_weights(model, path):
-    """Set a model's weights from an np.savez file of model.get_weights(); one clear line if they do not fit."""
+def saved_weights(path):
+    """The weight arrays of a saved Keras model (.keras, as notebook 06 saves it) or an np.savez file of them."""
     path = Path(path)
     try:
+        if path.suffix == ".keras":
+            import keras
+
+            return keras.models.load_model(path, compile=False).get_weights()
         with np.load(path) as saved:
-            weights = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+            return [saved[f"arr_{i}"] for i in range(len(saved.files))]
     except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
-        raise SystemExit(f"{path}: not an np.savez file of weights ({type(err).__name__}); "
-                         "pass the .npz of notebook 06's trained weights.") from None
+        raise SystemExit(f"{path}: not a saved model nor an np.savez file of weights ({type(err).__name__}); "
+                         "pass notebook 06's models/cats_and_dogs_small_2.keras or the .npz of its weights.") from None
+
+
+def load_weights(model, path):
+    """Set a model's weights from a saved model or np.savez file; one clear line if they do not fit."""
+    weights = saved_weights(path)
     expected = [tuple(w.shape) for w in model.get_weights()]
     found = [tuple(w.shape) for w in weights]
     if found != expected:
@@ -147,7 +157,7 @@ def grad_cam_figure(model, test_paths, test_labels, dpi, lang="en"):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("weights", help="np.savez file of notebook 06's model.get_weights()")
+    parser.add_argument("weights", help="notebook 06's saved model (.keras) or an np.savez file of its get_weights()")
     parser.add_argument("--data-dir", default=str(REPO / "build" / "ref-synthetic-data"),
                         help="scratch data folder for the full profile's synthetic split")
     parser.add_argument("--assets", help="where the PNG files go (default: assets/, or assets/ko/ with --lang ko)")
@@ -156,7 +166,7 @@ def main(argv=None):
     parser.add_argument("--colours", type=int, default=256, help="palette size of the PNG files (0: full RGB)")
     args = parser.parse_args(argv)
     if not Path(args.weights).is_file():
-        raise SystemExit(f"{args.weights}: no such file; pass the .npz of notebook 06's trained weights.")
+        raise SystemExit(f"{args.weights}: no such file; pass notebook 06's saved model or the .npz of its weights.")
 
     os.environ["COURSE_PROFILE"] = "full"
     os.environ["COURSE_DATA_DIR"] = os.path.abspath(args.data_dir)

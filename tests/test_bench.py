@@ -229,3 +229,23 @@ def test_reference_run_saves_the_estimate_it_printed_and_the_record_sets_it_agai
     entry = record_run.from_reference(result, "2026-01-01")
     assert entry["estimate_seconds"] == round(estimate["total_s"], 1)
     assert entry["estimate_error"] == round(estimate["total_s"] / result["fit_seconds"] - 1, 3)
+
+
+def test_reference_figures_read_a_saved_model_or_its_weights(tmp_path):
+    """Notebook 07's figure script takes notebook 06's .keras file or an np.savez of its weights; else one line."""
+    import keras
+    import numpy as np
+
+    from benchmarks import reference_figures_07 as figures
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), keras.layers.Dense(1)])
+    model.save(tmp_path / "model.keras")
+    np.savez(tmp_path / "weights.npz", *model.get_weights())
+    for path in (tmp_path / "model.keras", tmp_path / "weights.npz"):
+        read = figures.saved_weights(path)
+        assert [w.shape for w in read] == [(4, 3), (3,), (3, 1), (1,)]
+        assert all(np.array_equal(a, b) for a, b in zip(read, model.get_weights()))
+    (tmp_path / "broken.npz").write_bytes(b"not a zip")
+    with pytest.raises(SystemExit) as stop:
+        figures.saved_weights(tmp_path / "broken.npz")
+    assert "broken.npz: not a saved model nor an np.savez file" in str(stop.value)

@@ -8,6 +8,7 @@ in step with the English.
 """
 import contextlib
 import functools
+import sys
 from pathlib import Path
 
 from . import config
@@ -48,7 +49,13 @@ def locale_catalog(lang):
         return {}
     import polib
 
-    return {e.msgctxt: e.msgstr for e in polib.pofile(str(path)) if e.msgstr and "fuzzy" not in e.flags}
+    try:
+        entries = polib.pofile(str(path))
+    except (OSError, UnicodeDecodeError) as err:  # a hand edit broke the file: the course goes on in English
+        print(f"{path.name}: cannot be read ({err}); messages fall back to English. Restore it with "
+              f"`git checkout helpers/locale/{path.name}`.", file=sys.stderr)
+        return {}
+    return {e.msgctxt: e.msgstr for e in entries if e.msgstr and "fuzzy" not in e.flags}
 
 
 def local(key, english):

@@ -219,3 +219,24 @@ def test_korean_reference_grad_cam_titles_say_the_classes_in_korean():
     assert figures.row_title("dog", 0.956) == "dog: P(dog)=0.96, says dog"
     assert figures.row_title("dog", 0.956, "ko") == "강아지: P(dog)=0.96, 예측 강아지"
     assert figures.row_title("cat", 0.5, "ko") == "고양이: P(dog)=0.50, 예측 강아지"
+
+
+def test_korean_broken_catalog_stops_in_one_line_or_falls_back_to_english(tmp_path, monkeypatch, capsys):
+    """A hand edit that breaks a .po file: the tools stop with the line to mend; the course goes on in English."""
+    broken = tmp_path / "ko.po"
+    broken.write_text(korean.MESSAGES_PO.read_text(encoding="utf-8") + '\nmsgid "x\nbroken\n', encoding="utf-8")
+    with pytest.raises(SystemExit) as stop:
+        korean.load(broken)
+    assert "Syntax error" in str(stop.value) and "mend that line" in str(stop.value)
+    i18n = korean.i18n
+    monkeypatch.setattr(i18n, "LOCALE", tmp_path)
+    i18n.locale_catalog.cache_clear()
+    try:
+        with i18n.speaking("ko"):
+            assert i18n.say("label.correct") == i18n.MESSAGES["label.correct"]  # the English text
+        assert capsys.readouterr().err.count("\n") == 1
+    finally:
+        monkeypatch.undo()
+        i18n.locale_catalog.cache_clear()
+    with i18n.speaking("ko"):  # the real catalog again
+        assert i18n.say("label.correct") != i18n.MESSAGES["label.correct"]

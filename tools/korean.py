@@ -83,7 +83,11 @@ def prose_cells(nb):
 def load(path):
     """A catalog, or a new empty one."""
     if Path(path).exists():
-        return polib.pofile(str(path), wrapwidth=0)
+        try:
+            return polib.pofile(str(path), wrapwidth=0)
+        except (OSError, UnicodeDecodeError) as err:
+            raise SystemExit(f"{err}: mend that line of the catalog (an unclosed quote?) or restore it with "
+                             "git checkout, then run again.") from None
     po = polib.POFile(wrapwidth=0)
     po.metadata = dict(HEADER)
     return po

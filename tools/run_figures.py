@@ -32,13 +32,14 @@ from helpers.files import replacing  # noqa: E402
 
 # The run each notebook quotes, by notebook and kind of data: its name in the prose -> its id in runs.json.
 # The real photos: each notebook itself executed in the full profile on a 2-core CPU (its accuracies and its time);
-# the synthetic set: benchmarks/reference_runs.py on a GPU machine. Provenance: benchmarks/README.md.
+# the synthetic set: benchmarks/reference_runs.py on a GPU machine, except 06 (and 07, which shows its model's
+# figures): the notebook itself on a 2-core CPU, whose saved model drew 07's figures. Provenance: benchmarks/README.md.
 QUOTED = {
     "04-real": "04-kaggle-cpu-s1337",
     "06-real": "06-kaggle-cpu-s1337",
     "08-real": "08-kaggle-cpu-s1337",
     "04-synthetic": "04-synthetic-gpu-s1337",
-    "06-synthetic": "06-synthetic-gpu-s1337",
+    "06-synthetic": "06-synthetic-cpu-s1337",
 }
 
 
